@@ -48,7 +48,7 @@ type Server struct {
 	pc net.PacketConn
 	ln net.Listener
 
-	mu        sync.Mutex // guards the following
+	mu        sync.Mutex          // guards the following
 	records   map[string][]dns.RR // lower-case FQDN → records
 	failures  map[string]Failure  // lower-case FQDN → failure, for any type
 	authentic bool                // set AD on every answer
