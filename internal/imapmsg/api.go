@@ -102,7 +102,7 @@ func Envelope(raw []byte, o Options) []byte {
 // message's header, up to and including the blank line, or all of raw) to
 // dst.
 func AppendEnvelope(dst, header []byte, o Options) []byte {
-	return appendEnvelope(dst, parseHeader(header), o)
+	return appendEnvelope(dst, header, o)
 }
 
 // Body returns the BODY value (non-extensible BODYSTRUCTURE) of a message.
