@@ -202,10 +202,31 @@ func toFQDN(name string) (string, error) {
 			break
 		}
 	}
+	name = EscapeName(strings.ToLower(name))
 	if _, ok := dns.IsDomainName(name); !ok {
 		return "", errors.New("bad name")
 	}
-	return dns.Fqdn(strings.ToLower(name)), nil
+	return dns.Fqdn(name), nil
+}
+
+// EscapeName turns a raw name (labels separated by dots, any other bytes
+// literal, as SPF macro expansion can produce) into the presentation
+// form miekg/dns packs and unpacks.
+func EscapeName(name string) string {
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == ' ' || c == '\'' || c == '@' || c == ';' || c == '(' || c == ')' || c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < ' ' || c > '~':
+			fmt.Fprintf(&b, "\\%03d", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // exchange sends one question to the servers in turn until one answers
@@ -279,7 +300,7 @@ func (r *Resolver) LookupTXT(ctx context.Context, name string) ([]string, error)
 	}
 	var out []string
 	for _, rr := range ans.Records {
-		out = append(out, strings.Join(rr.(*dns.TXT).Txt, ""))
+		out = append(out, TXT(rr.(*dns.TXT)))
 	}
 	if len(out) == 0 {
 		return nil, notFound(name)
@@ -450,4 +471,61 @@ func IsNotFound(err error) bool {
 func IsTemporary(err error) bool {
 	var de *net.DNSError
 	return errors.As(err, &de) && (de.IsTemporary || de.IsTimeout)
+}
+
+// TXT returns the raw bytes of a TXT record, its strings concatenated.
+// miekg/dns keeps strings in presentation form (\" \\ and \DDD escapes);
+// this undoes it.
+func TXT(rr *dns.TXT) string {
+	var b strings.Builder
+	for _, s := range rr.Txt {
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c != '\\' || i+1 == len(s) {
+				b.WriteByte(c)
+				continue
+			}
+			i++
+			if i+2 < len(s) && isDigit(s[i]) && isDigit(s[i+1]) && isDigit(s[i+2]) {
+				n := int(s[i]-'0')*100 + int(s[i+1]-'0')*10 + int(s[i+2]-'0')
+				b.WriteByte(byte(n))
+				i += 2
+				continue
+			}
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// EscapeTXT turns raw bytes into the presentation-form strings of a TXT
+// record, split into chunks of at most 255 octets.
+func EscapeTXT(raw string) []string {
+	var out []string
+	for {
+		chunk := raw
+		if len(chunk) > 255 {
+			chunk = chunk[:255]
+		}
+		var b strings.Builder
+		for i := 0; i < len(chunk); i++ {
+			c := chunk[i]
+			switch {
+			case c == '\\' || c == '"':
+				b.WriteByte('\\')
+				b.WriteByte(c)
+			case c < ' ' || c > '~':
+				fmt.Fprintf(&b, "\\%03d", c)
+			default:
+				b.WriteByte(c)
+			}
+		}
+		out = append(out, b.String())
+		raw = raw[len(chunk):]
+		if raw == "" {
+			return out
+		}
+	}
 }

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"freehold/internal/dnsutil"
 )
 
 // Failure is a way to misbehave for a name.
@@ -51,6 +53,7 @@ type Server struct {
 	mu        sync.Mutex          // guards the following
 	records   map[string][]dns.RR // lower-case FQDN → records
 	failures  map[string]Failure  // lower-case FQDN → failure, for any type
+	typeFail  map[string]Failure  // "fqdn/TYPE" → failure for that type only
 	authentic bool                // set AD on every answer
 	insecure  map[string]bool     // names answered without AD even when authentic
 	queries   int
@@ -75,6 +78,7 @@ func Start() (*Server, error) {
 	s := &Server{
 		records:  make(map[string][]dns.RR),
 		failures: make(map[string]Failure),
+		typeFail: make(map[string]Failure),
 		insecure: make(map[string]bool),
 	}
 	var err error
@@ -168,6 +172,7 @@ func (s *Server) Reset() {
 	defer s.mu.Unlock()
 	s.records = make(map[string][]dns.RR)
 	s.failures = make(map[string]Failure)
+	s.typeFail = make(map[string]Failure)
 	s.insecure = make(map[string]bool)
 }
 
@@ -181,6 +186,28 @@ func (s *Server) Fail(name string, f Failure) {
 		return
 	}
 	s.failures[name] = f
+}
+
+// FailType makes queries for name and type qtype misbehave as f; f == 0
+// restores answers.
+func (s *Server) FailType(name string, qtype uint16, f Failure) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := strings.ToLower(dns.Fqdn(name)) + "/" + dns.TypeToString[qtype]
+	if f == 0 {
+		delete(s.typeFail, key)
+		return
+	}
+	s.typeFail[key] = f
+}
+
+// AddTXT adds a TXT record holding raw (any bytes), split into strings of
+// at most 255 octets.
+func (s *Server) AddTXT(name string, raw string) {
+	s.AddRR(&dns.TXT{
+		Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 300},
+		Txt: dnsutil.EscapeTXT(raw),
+	})
 }
 
 // SetAuthentic makes the server set the AD bit on its answers, as a
@@ -282,6 +309,9 @@ func (s *Server) handle(query []byte, udp bool) []byte {
 	s.queries++
 	s.log = append(s.log, strings.TrimSuffix(name, ".")+" "+dns.TypeToString[qn.Qtype])
 	f := s.failures[name]
+	if tf, ok := s.typeFail[name+"/"+dns.TypeToString[qn.Qtype]]; ok {
+		f = tf
+	}
 	s.mu.Unlock()
 
 	m := new(dns.Msg)
