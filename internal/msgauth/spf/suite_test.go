@@ -24,8 +24,8 @@ import (
 const suiteFile = "/usr/share/doc/python3-spf/rfc7208-tests.yml.gz"
 
 type suiteScenario struct {
-	Description string                `yaml:"description"`
-	Tests       map[string]suiteTest  `yaml:"tests"`
+	Description string                 `yaml:"description"`
+	Tests       map[string]suiteTest   `yaml:"tests"`
 	ZoneData    map[string][]yaml.Node `yaml:"zonedata"`
 }
 
