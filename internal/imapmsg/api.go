@@ -5,8 +5,9 @@
 //
 // Input is untrusted: every function accepts any bytes, never panics, and
 // returns something sensible for malformed MIME (a missing boundary ends a
-// multipart at the end of its parent, a missing Content-Type is text/plain,
-// a bad one is application/octet-stream).
+// multipart at the end of its parent, a missing or invalid Content-Type is
+// text/plain, entities nested deeper than 32 levels are opaque
+// application/octet-stream leaves).
 package imapmsg
 
 import (

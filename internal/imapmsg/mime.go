@@ -99,7 +99,7 @@ func partEncoding(p *Part) string {
 // the end of the body; a body without any delimiter yields one empty part,
 // since a multipart must have at least one.
 func splitMultipart(body []byte, boundary string) [][]byte {
-	delim := "--" + boundary
+	delim := []byte("--" + boundary)
 	var parts [][]byte
 	start := -1 // start of the current part's content, -1 in the preamble
 	for i := 0; i < len(body); {
@@ -140,8 +140,8 @@ func trimLineBreakBefore(b []byte, start, i int) int {
 
 // isDelimiter reports whether line is "--boundary" or "--boundary--"
 // followed only by white space (transport padding, RFC 2046 §5.1.1).
-func isDelimiter(line []byte, delim string) bool {
-	if !bytes.HasPrefix(line, []byte(delim)) {
+func isDelimiter(line, delim []byte) bool {
+	if !bytes.HasPrefix(line, delim) {
 		return false
 	}
 	rest := line[len(delim):]
@@ -149,7 +149,7 @@ func isDelimiter(line []byte, delim string) bool {
 	return len(bytes.TrimRight(rest, " \t\r\n")) == 0
 }
 
-func isCloseDelimiter(line []byte, delim string) bool {
+func isCloseDelimiter(line, delim []byte) bool {
 	return bytes.HasPrefix(line[len(delim):], []byte("--"))
 }
 

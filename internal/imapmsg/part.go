@@ -15,7 +15,7 @@ type Part struct {
 	Body []byte
 	// Type and Subtype are the lower-case media type; a missing
 	// Content-Type gives text/plain (or message/rfc822 inside a
-	// multipart/digest), an unparseable one application/octet-stream.
+	// multipart/digest), and so does an unparseable one (RFC 2045 §5.2).
 	Type, Subtype string
 	// Params are the Content-Type parameters as written (names and values
 	// not decoded).
@@ -43,6 +43,30 @@ func Parse(raw []byte) *Part {
 // "" if absent.
 func (p *Part) Get(name string) string {
 	return headerGet(p.Header, name)
+}
+
+// GetAll returns the values of every header field of the part with this
+// name, in order, unfolded but not decoded.
+func (p *Part) GetAll(name string) []string {
+	return headerGetAll(p.Header, name)
+}
+
+// Field is one header field: its name as written and its unfolded value.
+type Field struct {
+	Name, Value string
+}
+
+// Fields returns every header field of the part, in order.
+func (p *Part) Fields() []Field {
+	var fs []Field
+	it := fieldIter{h: p.Header}
+	for {
+		f, ok := it.next()
+		if !ok {
+			return fs
+		}
+		fs = append(fs, Field{Name: string(f.Name), Value: unfold(f.Value)})
+	}
 }
 
 // Encoding returns the part's Content-Transfer-Encoding, lower case, "7bit"
