@@ -1,0 +1,156 @@
+package imapwire
+
+import (
+	"bufio"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Encoder writes responses. Methods chain and the first write error
+// sticks (see Err); callers flush at the end of a response batch.
+type Encoder struct {
+	w   *bufio.Writer
+	err error
+	// UTF8 allows UTF-8 in quoted strings (IMAP4rev2 or UTF8=ACCEPT
+	// enabled); otherwise 8-bit text is sent as a literal.
+	UTF8 bool
+}
+
+// NewEncoder returns an Encoder writing to w.
+func NewEncoder(w *bufio.Writer) *Encoder { return &Encoder{w: w} }
+
+// SetWriter points the encoder at another buffered writer (after
+// STARTTLS or COMPRESS, or when buffers are pooled).
+func (e *Encoder) SetWriter(w *bufio.Writer) { e.w = w }
+
+// Writer returns the underlying writer.
+func (e *Encoder) Writer() *bufio.Writer { return e.w }
+
+// Err returns the first write error.
+func (e *Encoder) Err() error { return e.err }
+
+func (e *Encoder) raw(s string) *Encoder {
+	if e.err == nil {
+		_, e.err = e.w.WriteString(s)
+	}
+	return e
+}
+
+// Raw writes s as is; the caller guarantees it is valid wire syntax.
+func (e *Encoder) Raw(s string) *Encoder { return e.raw(s) }
+
+// RawBytes writes b as is.
+func (e *Encoder) RawBytes(b []byte) *Encoder {
+	if e.err == nil {
+		_, e.err = e.w.Write(b)
+	}
+	return e
+}
+
+// Atom writes an atom (or any token the caller knows to be safe, such as
+// a flag or a response code).
+func (e *Encoder) Atom(s string) *Encoder { return e.raw(s) }
+
+// SP writes a space.
+func (e *Encoder) SP() *Encoder { return e.Byte(' ') }
+
+// Byte writes one octet.
+func (e *Encoder) Byte(c byte) *Encoder {
+	if e.err == nil {
+		e.err = e.w.WriteByte(c)
+	}
+	return e
+}
+
+// CRLF ends a line.
+func (e *Encoder) CRLF() *Encoder { return e.raw("\r\n") }
+
+// Number writes a 32-bit number.
+func (e *Encoder) Number(n uint32) *Encoder {
+	return e.Number64(int64(n))
+}
+
+// Number64 writes a number64.
+func (e *Encoder) Number64(n int64) *Encoder {
+	if e.err == nil {
+		var buf [20]byte
+		_, e.err = e.w.Write(strconv.AppendInt(buf[:0], n, 10))
+	}
+	return e
+}
+
+// quotable reports whether s can be sent as a quoted string.
+func (e *Encoder) quotable(s string) bool {
+	if len(s) > 1024 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\r' || c == '\n' || c == 0:
+			return false
+		case c >= 0x80:
+			if !e.UTF8 {
+				return false
+			}
+		}
+	}
+	return !e.UTF8 || utf8.ValidString(s)
+}
+
+// String writes s as a quoted string when it can, otherwise as a literal.
+func (e *Encoder) String(s string) *Encoder {
+	if !e.quotable(s) {
+		return e.Literal([]byte(s))
+	}
+	e.Byte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '"' || c == '\\' {
+			e.Byte('\\')
+		}
+		e.Byte(c)
+	}
+	return e.Byte('"')
+}
+
+// AString writes s as an atom when it is one, else as a string.
+func (e *Encoder) AString(s string) *Encoder {
+	if s == "" || len(s) > 256 || s == "NIL" {
+		return e.String(s)
+	}
+	for i := 0; i < len(s); i++ {
+		if !IsAtomChar(s[i]) && s[i] != ']' {
+			return e.String(s)
+		}
+	}
+	return e.raw(s)
+}
+
+// NString writes NIL for "" when nilIfEmpty, else a string.
+func (e *Encoder) NString(s string, isNil bool) *Encoder {
+	if isNil {
+		return e.raw("NIL")
+	}
+	return e.String(s)
+}
+
+// Literal writes a synchronising literal (servers never wait).
+func (e *Encoder) Literal(b []byte) *Encoder {
+	e.Byte('{').Number64(int64(len(b))).raw("}\r\n")
+	return e.RawBytes(b)
+}
+
+// Literal8 writes a binary literal (RFC 3516).
+func (e *Encoder) Literal8(b []byte) *Encoder {
+	e.raw("~{").Number64(int64(len(b))).raw("}\r\n")
+	return e.RawBytes(b)
+}
+
+// Flush writes buffered output to the connection.
+func (e *Encoder) Flush() error {
+	if e.err == nil {
+		e.err = e.w.Flush()
+	}
+	return e.err
+}
