@@ -181,6 +181,7 @@ describe('JmapClient', () => {
       '/jmap/download/A1/B9/my%20file%20%281%29.pdf?accept=application%2Fpdf',
     );
     expect(c.eventSourceUrl()).toBe('/jmap/eventsource?types=%2A&closeafter=no&ping=30');
+    expect(c.htmlUrl('M/1', true)).toBe('/jmap/html/A1/M%2F1?remote=1');
   });
 
   it('assertSet throws with every failure', () => {

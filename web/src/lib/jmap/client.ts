@@ -6,6 +6,7 @@ import { errorFromResponse, MethodError, NetworkError, SetFailedError, Unauthori
 import { expandTemplate, sameOrigin } from './template';
 import {
   CAP_CORE,
+  CAP_HTML,
   CAP_LABELS,
   CAP_MAIL,
   CAP_SUBMISSION,
@@ -14,6 +15,7 @@ import {
   type Email,
   type EmailSubmission,
   type GetResponse,
+  type HtmlCapability,
   type Id,
   type Identity,
   type Invocation,
@@ -54,6 +56,8 @@ export interface ResponseMap {
 }
 export type MethodName = keyof ResponseMap;
 export type Args = Record<string, unknown>;
+
+export const DEFAULT_HTML_URL = '/jmap/html/{accountId}/{emailId}?remote={remote}';
 
 /** Every request carries this header: the server's CSRF defence. */
 export const CSRF_HEADER = { 'X-Freehold': '1' } as const;
@@ -369,6 +373,18 @@ export class JmapClient {
       name: name || 'download',
       type,
     });
+  }
+
+  /**
+   * The server's sanitised rendering of an HTML email, shown in a sandboxed
+   * iframe. Advertised by the urn:freehold:params:jmap:html capability
+   * (htmlUrl with {accountId}, {emailId}, {remote}); the default is the
+   * path the server uses when it does not advertise one.
+   */
+  htmlUrl(emailId: Id, remote: boolean): string {
+    const cap = this.session.capabilities[CAP_HTML] as HtmlCapability | undefined;
+    const tpl = sameOrigin(cap?.htmlUrl ?? DEFAULT_HTML_URL);
+    return expandTemplate(tpl, { accountId: this.accountId, emailId, remote: remote ? '1' : '0' });
   }
 
   /** RFC 8620 §7.3: the push URL, asking for every type and pings. */
