@@ -15,21 +15,20 @@ const (
 	envFields
 )
 
-var envNames = [envFields]string{
-	"Date", "Subject", "From", "Sender", "Reply-To", "To", "Cc", "Bcc",
-	"In-Reply-To", "Message-ID",
-}
-
 // envelopeFields collects the first occurrence of each envelope field in
 // one pass over the header.
 func envelopeFields(h []byte) (vals [envFields]string, found [envFields]bool) {
+	names := [envFields]string{
+		"Date", "Subject", "From", "Sender", "Reply-To", "To", "Cc", "Bcc",
+		"In-Reply-To", "Message-ID",
+	}
 	it := fieldIter{h: h}
 	for {
 		f, ok := it.next()
 		if !ok {
 			return vals, found
 		}
-		for i, n := range envNames {
+		for i, n := range names {
 			if !found[i] && equalFoldASCII(f.Name, n) {
 				vals[i], found[i] = unfold(f.Value), true
 				break

@@ -140,8 +140,7 @@ func Match(c Criteria, m Candidate) (bool, error) {
 // LookupSortKey returns the sort key named by a SORT criterion (any case),
 // not counting REVERSE.
 func LookupSortKey(name string) (SortKey, bool) {
-	k, ok := sortKeyNames[upperASCII(name)]
-	return k, ok
+	return sortKeyByName(upperASCII(name))
 }
 
 // Sort orders cands in place by the criteria (RFC 5256 §3; RFC 5957), ties

@@ -119,58 +119,95 @@ const (
 	ArgSet                       // sequence-set (Set), for UID
 )
 
-// keyNames maps the upper-case wire names to their kind and argument
-// shape. It is read-only after package initialisation.
-var keyNames = map[string]struct {
-	kind  KeyKind
-	shape ArgShape
-}{
-	"ALL":        {KeyAll, ArgNone},
-	"ANSWERED":   {KeyAnswered, ArgNone},
-	"BCC":        {KeyBcc, ArgString},
-	"BEFORE":     {KeyBefore, ArgDate},
-	"BODY":       {KeyBody, ArgString},
-	"CC":         {KeyCc, ArgString},
-	"DELETED":    {KeyDeleted, ArgNone},
-	"DRAFT":      {KeyDraft, ArgNone},
-	"FLAGGED":    {KeyFlagged, ArgNone},
-	"FROM":       {KeyFrom, ArgString},
-	"HEADER":     {KeyHeader, ArgHeader},
-	"KEYWORD":    {KeyKeyword, ArgKeyword},
-	"LARGER":     {KeyLarger, ArgNumber},
-	"MODSEQ":     {KeyModSeq, ArgModSeq},
-	"NEW":        {KeyNew, ArgNone},
-	"NOT":        {KeyNot, ArgSearchKey},
-	"OLD":        {KeyOld, ArgNone},
-	"OLDER":      {KeyOlder, ArgNumber},
-	"ON":         {KeyOn, ArgDate},
-	"OR":         {KeyOr, ArgTwoKeys},
-	"RECENT":     {KeyRecent, ArgNone},
-	"SEEN":       {KeySeen, ArgNone},
-	"SENTBEFORE": {KeySentBefore, ArgDate},
-	"SENTON":     {KeySentOn, ArgDate},
-	"SENTSINCE":  {KeySentSince, ArgDate},
-	"SINCE":      {KeySince, ArgDate},
-	"SMALLER":    {KeySmaller, ArgNumber},
-	"SUBJECT":    {KeySubject, ArgString},
-	"TEXT":       {KeyText, ArgString},
-	"TO":         {KeyTo, ArgString},
-	"UID":        {KeyUID, ArgSet},
-	"UNANSWERED": {KeyUnanswered, ArgNone},
-	"UNDELETED":  {KeyUndeleted, ArgNone},
-	"UNDRAFT":    {KeyUndraft, ArgNone},
-	"UNFLAGGED":  {KeyUnflagged, ArgNone},
-	"UNKEYWORD":  {KeyUnkeyword, ArgKeyword},
-	"UNSEEN":     {KeyUnseen, ArgNone},
-	"YOUNGER":    {KeyYounger, ArgNumber},
+// keyByName maps the upper-case wire names to their kind and argument
+// shape.
+func keyByName(name string) (KeyKind, ArgShape, bool) {
+	switch name {
+	case "ALL":
+		return KeyAll, ArgNone, true
+	case "ANSWERED":
+		return KeyAnswered, ArgNone, true
+	case "BCC":
+		return KeyBcc, ArgString, true
+	case "BEFORE":
+		return KeyBefore, ArgDate, true
+	case "BODY":
+		return KeyBody, ArgString, true
+	case "CC":
+		return KeyCc, ArgString, true
+	case "DELETED":
+		return KeyDeleted, ArgNone, true
+	case "DRAFT":
+		return KeyDraft, ArgNone, true
+	case "FLAGGED":
+		return KeyFlagged, ArgNone, true
+	case "FROM":
+		return KeyFrom, ArgString, true
+	case "HEADER":
+		return KeyHeader, ArgHeader, true
+	case "KEYWORD":
+		return KeyKeyword, ArgKeyword, true
+	case "LARGER":
+		return KeyLarger, ArgNumber, true
+	case "MODSEQ":
+		return KeyModSeq, ArgModSeq, true
+	case "NEW":
+		return KeyNew, ArgNone, true
+	case "NOT":
+		return KeyNot, ArgSearchKey, true
+	case "OLD":
+		return KeyOld, ArgNone, true
+	case "OLDER":
+		return KeyOlder, ArgNumber, true
+	case "ON":
+		return KeyOn, ArgDate, true
+	case "OR":
+		return KeyOr, ArgTwoKeys, true
+	case "RECENT":
+		return KeyRecent, ArgNone, true
+	case "SEEN":
+		return KeySeen, ArgNone, true
+	case "SENTBEFORE":
+		return KeySentBefore, ArgDate, true
+	case "SENTON":
+		return KeySentOn, ArgDate, true
+	case "SENTSINCE":
+		return KeySentSince, ArgDate, true
+	case "SINCE":
+		return KeySince, ArgDate, true
+	case "SMALLER":
+		return KeySmaller, ArgNumber, true
+	case "SUBJECT":
+		return KeySubject, ArgString, true
+	case "TEXT":
+		return KeyText, ArgString, true
+	case "TO":
+		return KeyTo, ArgString, true
+	case "UID":
+		return KeyUID, ArgSet, true
+	case "UNANSWERED":
+		return KeyUnanswered, ArgNone, true
+	case "UNDELETED":
+		return KeyUndeleted, ArgNone, true
+	case "UNDRAFT":
+		return KeyUndraft, ArgNone, true
+	case "UNFLAGGED":
+		return KeyUnflagged, ArgNone, true
+	case "UNKEYWORD":
+		return KeyUnkeyword, ArgKeyword, true
+	case "UNSEEN":
+		return KeyUnseen, ArgNone, true
+	case "YOUNGER":
+		return KeyYounger, ArgNumber, true
+	}
+	return 0, 0, false
 }
 
 // LookupKey returns the kind and argument shape of a search key given by
 // its wire name (any case). A sequence set ("1:3", "$") is not a name: the
 // parser recognises it by its first character and builds a KeySeqSet.
 func LookupKey(name string) (KeyKind, ArgShape, bool) {
-	k, ok := keyNames[upperASCII(name)]
-	return k.kind, k.shape, ok
+	return keyByName(upperASCII(name))
 }
 
 // upperASCII upper-cases ASCII letters only, without allocating when s is

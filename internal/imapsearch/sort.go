@@ -8,43 +8,63 @@ import (
 	"freehold/internal/store"
 )
 
-// sortKeyNames maps SORT criteria names (RFC 5256 §3, RFC 5957 §3) to
-// keys. It is read-only.
-var sortKeyNames = map[string]SortKey{
-	"ARRIVAL":     SortArrival,
-	"CC":          SortCc,
-	"DATE":        SortDate,
-	"FROM":        SortFrom,
-	"SIZE":        SortSize,
-	"SUBJECT":     SortSubject,
-	"TO":          SortTo,
-	"DISPLAYFROM": SortDisplayFrom,
-	"DISPLAYTO":   SortDisplayTo,
-}
-
-// sortRec holds one candidate's precomputed sort keys, so that the
-// comparison function neither parses nor folds.
-type sortRec struct {
-	idx  int
-	strs []string // one per string criterion, folded
-	nums []int64  // one per numeric criterion
-}
-
-// sortCandidates implements Sort.
-func sortCandidates(cands []Candidate, keys []SortCriterion) {
-	recs := make([]sortRec, len(cands))
-	for i := range cands {
-		recs[i] = makeSortRec(i, &cands[i], keys)
+// sortKeyByName maps SORT criteria names (RFC 5256 §3, RFC 5957 §3) to
+// keys.
+func sortKeyByName(name string) (SortKey, bool) {
+	switch name {
+	case "ARRIVAL":
+		return SortArrival, true
+	case "CC":
+		return SortCc, true
+	case "DATE":
+		return SortDate, true
+	case "FROM":
+		return SortFrom, true
+	case "SIZE":
+		return SortSize, true
+	case "SUBJECT":
+		return SortSubject, true
+	case "TO":
+		return SortTo, true
+	case "DISPLAYFROM":
+		return SortDisplayFrom, true
+	case "DISPLAYTO":
+		return SortDisplayTo, true
 	}
-	slices.SortStableFunc(recs, func(a, b sortRec) int {
+	return 0, false
+}
+
+// sortCandidates implements Sort. It sorts indices rather than records:
+// with ties broken by sequence number (then position) the order is total,
+// so an unstable sort is deterministic and moves less memory.
+func sortCandidates(cands []Candidate, keys []SortCriterion) {
+	nStr := 0
+	for _, k := range keys {
+		if isStringSortKey(k.Key) {
+			nStr++
+		}
+	}
+	nNum := len(keys) - nStr
+	strs := make([]string, len(cands)*nStr)
+	nums := make([]int64, len(cands)*nNum)
+	for i := range cands {
+		fillSortKeys(&cands[i], keys, strs[i*nStr:(i+1)*nStr], nums[i*nNum:(i+1)*nNum])
+	}
+	order := make([]int32, len(cands))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		sa, sb := strs[int(a)*nStr:], strs[int(b)*nStr:]
+		na, nb := nums[int(a)*nNum:], nums[int(b)*nNum:]
 		si, ni := 0, 0
 		for _, k := range keys {
 			var c int
 			if isStringSortKey(k.Key) {
-				c = strings.Compare(a.strs[si], b.strs[si])
+				c = strings.Compare(sa[si], sb[si])
 				si++
 			} else {
-				c = cmp.Compare(a.nums[ni], b.nums[ni])
+				c = cmp.Compare(na[ni], nb[ni])
 				ni++
 			}
 			if k.Reverse {
@@ -55,11 +75,14 @@ func sortCandidates(cands []Candidate, keys []SortCriterion) {
 			}
 		}
 		// RFC 5256 §3: ties are broken by sequence number.
-		return cmp.Compare(cands[a.idx].Seq, cands[b.idx].Seq)
+		if c := cmp.Compare(cands[a].Seq, cands[b].Seq); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
 	})
 	sorted := make([]Candidate, len(cands))
-	for i, r := range recs {
-		sorted[i] = cands[r.idx]
+	for i, j := range order {
+		sorted[i] = cands[j]
 	}
 	copy(cands, sorted)
 }
@@ -72,44 +95,51 @@ func isStringSortKey(k SortKey) bool {
 	return true
 }
 
-// makeSortRec computes the keys of one candidate.
-func makeSortRec(i int, c *Candidate, keys []SortCriterion) sortRec {
-	r := sortRec{idx: i}
+// fillSortKeys computes the keys of one candidate into strs and nums, in
+// the order of keys.
+func fillSortKeys(c *Candidate, keys []SortCriterion, strs []string, nums []int64) {
 	env := c.Envelope
 	if env == nil {
 		env = &store.Envelope{}
 	}
+	si, ni := 0, 0
 	for _, k := range keys {
-		switch k.Key {
-		case SortArrival:
-			r.nums = append(r.nums, c.InternalDate.UnixNano())
-		case SortDate:
-			// RFC 5256 §3: the sent date, else the internal date; both
-			// compare as instants (UTC).
-			t := env.Date
-			if t.IsZero() {
-				t = c.InternalDate
+		if !isStringSortKey(k.Key) {
+			switch k.Key {
+			case SortArrival:
+				nums[ni] = c.InternalDate.UnixNano()
+			case SortDate:
+				// RFC 5256 §3: the sent date, else the internal date; both
+				// compare as instants (UTC).
+				t := env.Date
+				if t.IsZero() {
+					t = c.InternalDate
+				}
+				nums[ni] = t.UnixNano()
+			case SortSize:
+				nums[ni] = c.Size
 			}
-			r.nums = append(r.nums, t.UnixNano())
-		case SortSize:
-			r.nums = append(r.nums, c.Size)
-		case SortSubject:
-			r.strs = append(r.strs, baseSubject(env.Subject))
-		case SortFrom:
-			r.strs = append(r.strs, foldString(firstMailbox(env.From)))
-		case SortTo:
-			r.strs = append(r.strs, foldString(firstMailbox(env.To)))
-		case SortCc:
-			r.strs = append(r.strs, foldString(firstMailbox(env.Cc)))
-		case SortDisplayFrom:
-			r.strs = append(r.strs, foldString(displayName(env.From)))
-		case SortDisplayTo:
-			r.strs = append(r.strs, foldString(displayName(env.To)))
-		default:
-			r.strs = append(r.strs, "")
+			ni++
+			continue
 		}
+		var v string
+		switch k.Key {
+		case SortSubject:
+			v = baseSubject(env.Subject)
+		case SortFrom:
+			v = foldString(firstMailbox(env.From))
+		case SortTo:
+			v = foldString(firstMailbox(env.To))
+		case SortCc:
+			v = foldString(firstMailbox(env.Cc))
+		case SortDisplayFrom:
+			v = foldString(displayName(env.From))
+		case SortDisplayTo:
+			v = foldString(displayName(env.To))
+		}
+		strs[si] = v
+		si++
 	}
-	return r
 }
 
 // firstMailbox returns the addr-mailbox (local part) of the first address,

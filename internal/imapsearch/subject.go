@@ -16,9 +16,7 @@ func baseSubject(s string) string {
 // folded with foldString.
 func extractBaseSubject(s string) (base string, reply bool) {
 	// (1) Tabs and continuations become spaces; runs of spaces, one.
-	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool {
-		return r == ' ' || r == '\t' || r == '\r' || r == '\n'
-	}), " ")
+	s = normalizeSpace(s)
 	for {
 		// (2) Remove trailers: "(fwd)" and white space, repeatedly.
 		for {
@@ -101,4 +99,32 @@ func stripBlob(s string) (string, bool) {
 
 func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// normalizeSpace turns tabs, CR and LF into spaces and runs of spaces into
+// one, allocating only when s needs it.
+func normalizeSpace(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '\t' || c == '\r' || c == '\n' || (c == ' ' && i > 0 && s[i-1] == ' ') {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '\t' || c == '\r' || c == '\n' {
+			c = ' '
+		}
+		if c == ' ' && len(b) > 0 && b[len(b)-1] == ' ' {
+			continue
+		}
+		b = append(b, c)
+	}
+	return string(b)
 }
