@@ -178,9 +178,9 @@ func equalFoldASCII(b []byte, s string) bool {
 }
 
 // appendHeaderFields appends the fields of header h whose names are (or,
-// with not, are not) in names, as written, then the blank line that ends a
-// header (RFC 9051 §6.4.5 HEADER.FIELDS). It only scans h.
-func appendHeaderFields(dst, h []byte, names []string, not bool) []byte {
+// with not, are not) in names, as written, then (with blank) the blank line
+// that ends a header (RFC 9051 §6.4.5 HEADER.FIELDS). It only scans h.
+func appendHeaderFields(dst, h []byte, names []string, not, blank bool) []byte {
 	it := fieldIter{h: h}
 	for {
 		f, ok := it.next()
@@ -202,5 +202,8 @@ func appendHeaderFields(dst, h []byte, names []string, not bool) []byte {
 			dst = append(dst, '\r', '\n')
 		}
 	}
-	return append(dst, '\r', '\n')
+	if blank {
+		dst = append(dst, '\r', '\n')
+	}
+	return dst
 }

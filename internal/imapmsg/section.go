@@ -82,24 +82,17 @@ func extract(raw []byte, s Section) ([]byte, error) {
 }
 
 // headerSection returns HEADER, HEADER.FIELDS or HEADER.FIELDS.NOT of the
-// header block h. HEADER returns h itself, with a blank line added when
-// the block lacks one.
+// header block h. The blank line that ends a header is included when the
+// message has one: RFC 9051 §6.4.5 leaves it out only for a message with
+// no body and no blank line, which is when h lacks it.
 func headerSection(h []byte, s Section) []byte {
 	switch s.Specifier {
 	case SpecHeaderFields:
-		return appendHeaderFields(nil, h, s.Fields, false)
+		return appendHeaderFields(nil, h, s.Fields, false, endsWithBlankLine(h))
 	case SpecHeaderFieldsNot:
-		return appendHeaderFields(nil, h, s.Fields, true)
+		return appendHeaderFields(nil, h, s.Fields, true, endsWithBlankLine(h))
 	}
-	if endsWithBlankLine(h) {
-		return h
-	}
-	out := make([]byte, 0, len(h)+4)
-	out = append(out, h...)
-	if len(h) > 0 && h[len(h)-1] != '\n' {
-		out = append(out, '\r', '\n')
-	}
-	return append(out, '\r', '\n')
+	return h
 }
 
 // endsWithBlankLine reports whether a header block ends with its blank line.
@@ -155,7 +148,7 @@ func extractBinary(raw []byte, part []int) ([]byte, error) {
 			return nil, err
 		}
 		out := make([]byte, 0, len(root.Header)+len(body))
-		return append(append(out, headerSection(root.Header, Section{Specifier: SpecHeader})...), body...), nil
+		return append(append(out, root.Header...), body...), nil
 	}
 	p, err := findPart(root, part)
 	if err != nil {

@@ -79,10 +79,15 @@ func TestExtractSinglePart(t *testing.T) {
 			t.Errorf("%s: got %q, %v; want %q", tt.sec, got, err, tt.want)
 		}
 	}
-	// A message without a blank line is all header; HEADER gains one.
+	// A message without a blank line is all header, and its header
+	// sections have no blank line either (RFC 9051 §6.4.5).
 	got, err := Extract([]byte("Subject: only"), Section{Specifier: SpecHeader})
-	if err != nil || string(got) != "Subject: only\r\n\r\n" {
+	if err != nil || string(got) != "Subject: only" {
 		t.Errorf("header without blank line: %q, %v", got, err)
+	}
+	got, err = Extract([]byte("Subject: only"), Section{Specifier: SpecHeaderFields, Fields: []string{"subject"}})
+	if err != nil || string(got) != "Subject: only\r\n" {
+		t.Errorf("HEADER.FIELDS without blank line: %q, %v", got, err)
 	}
 	got, _ = Extract([]byte("Subject: only"), Section{Specifier: SpecText})
 	if len(got) != 0 {
