@@ -313,7 +313,7 @@ func TestMXRefusesBareLineEnds(t *testing.T) {
 	cases := map[string]string{
 		// The classic smuggling payload: <LF>.<LF> followed by a second
 		// transaction that must never be executed.
-		"LF.LF": `Subject: a\r\n\r\nhello\n.\nMAIL FROM:<admin@example.org>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n`,
+		"LF.LF":   `Subject: a\r\n\r\nhello\n.\nMAIL FROM:<admin@example.org>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n`,
 		"CRLF.LF": `Subject: a\r\n\r\nhello\r\n.\nMAIL FROM:<admin@example.org>\r\n`,
 		"LF.CRLF": `Subject: a\r\n\r\nhello\n.\r\nMAIL FROM:<admin@example.org>\r\n`,
 		"bare CR": `Subject: a\r\n\r\nhello\r.\r\nstill data\r\n.\r\n`,
