@@ -36,6 +36,14 @@ func FuzzBodyStructure(f *testing.F) {
 			}
 		}
 		ParseEnvelope(raw)
+		// What SEARCH BODY/TEXT reads must not panic either.
+		Parse(raw).Walk(func(p *Part) bool {
+			p.Text()
+			for _, f := range p.Fields() {
+				DecodeHeader(f.Value)
+			}
+			return true
+		})
 	})
 }
 
