@@ -65,11 +65,7 @@ func appendBodyFields(dst []byte, p *Part, o Options) []byte {
 	dst = append(dst, ' ')
 	dst = AppendNString(dst, p.Get("Content-Description"), o.UTF8)
 	dst = append(dst, ' ')
-	enc := p.Get("Content-Transfer-Encoding")
-	if enc == "" {
-		enc = "7bit"
-	}
-	dst = appendUpperString(dst, enc, o)
+	dst = appendUpperString(dst, partEncoding(p), o)
 	dst = append(dst, ' ')
 	return strconv.AppendInt(dst, int64(len(p.Body)), 10)
 }

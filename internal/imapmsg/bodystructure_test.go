@@ -184,6 +184,11 @@ func TestBodyStructureCases(t *testing.T) {
 			want: `("APPLICATION" "OCTET-STREAM" NIL NIL NIL "X-UUENCODE" 7 NIL NIL NIL NIL)`,
 		},
 		{
+			name: "encoding token without its comment",
+			msg:  "Content-Type: image/gif\nContent-Transfer-Encoding: Base64 (binary image)\n\nR0lG\n",
+			want: `("IMAGE" "GIF" NIL NIL NIL "BASE64" 6 NIL NIL NIL NIL)`,
+		},
+		{
 			name: "RFC 2231 parameters are passed as written",
 			msg:  "Content-Type: application/octet-stream; name*=utf-8''%C3%A9.txt\n\nx",
 			want: `("APPLICATION" "OCTET-STREAM" ("NAME*" "utf-8''%C3%A9.txt") NIL NIL "7BIT" 1 NIL NIL NIL NIL)`,
