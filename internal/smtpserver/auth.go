@@ -3,10 +3,12 @@ package smtpserver
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/emersion/go-sasl"
 
+	"freehold/internal/auth"
 	"freehold/internal/maillog"
 	"freehold/internal/store"
 )
@@ -57,7 +59,7 @@ func (c *conn) cmdAUTH(arg string) reply {
 			if identity != "" && identity != username {
 				// No proxy authorisation: a user acts only as itself.
 				user = username
-				loginErr = errors.New("authorization identity differs from authentication identity")
+				loginErr = fmt.Errorf("%w: authorization identity %q differs", auth.ErrFailed, identity)
 				return errAuthFailed
 			}
 			return login(username, password)

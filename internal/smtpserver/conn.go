@@ -163,11 +163,11 @@ func (c *conn) serve() {
 			break
 		}
 		line, tooLong, err := c.readLine()
-		c.setIdle(false)
 		if err != nil {
 			c.readFailed(err, "command")
 			return
 		}
+		c.setIdle(false)
 		c.handleLine(line, tooLong)
 	}
 	c.flush()

@@ -453,3 +453,11 @@ func (d *dialog) readReply() string {
 		}
 	}
 }
+
+func dialErr(addr string) (net.Conn, error) {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err == nil {
+		c.Close()
+	}
+	return c, err
+}
