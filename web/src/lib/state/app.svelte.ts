@@ -25,7 +25,7 @@ export class App {
   live = $state(false);
   readonly client = new JmapClient();
   readonly clock: Clock = systemClock;
-  readonly toasts = new Toasts();
+  readonly toasts = new Toasts(() => (this.status = 'login'));
   readonly prefs = new Prefs();
   readonly nav = new Nav();
   readonly mail = new MailStore(this.client);

@@ -1,3 +1,5 @@
+import { UnauthorizedError } from '../jmap/errors';
+
 // Short messages shown at the bottom of the screen and read out by screen
 // readers (the container is an aria-live region).
 
@@ -13,6 +15,9 @@ export class Toasts {
   list = $state<Toast[]>([]);
   private seq = 0;
 
+  /** Called instead of showing an error when the session has expired. */
+  constructor(private readonly onUnauthorized: () => void = () => undefined) {}
+
   show(text: string, opts: { action?: Toast['action']; timeout?: number } = {}): number {
     const id = ++this.seq;
     const t: Toast = { id, text, timeout: opts.timeout ?? 5000 };
@@ -23,6 +28,10 @@ export class Toasts {
   }
 
   error(e: unknown): void {
+    if (e instanceof UnauthorizedError) {
+      this.onUnauthorized();
+      return;
+    }
     const msg = e instanceof Error ? e.message : String(e);
     this.show(`Something went wrong: ${msg}`, { timeout: 8000 });
   }
