@@ -271,9 +271,10 @@ func standardBackend() *memBackend {
 	return be
 }
 
-// startServer starts a server on 127.0.0.1:0 over be with o's settings
-// (Resolver, Deliverer, Authenticator, loggers and TLS are filled in).
-func startServer(t testing.TB, be *memBackend, o Options) *testServer {
+// newTestServer builds a server over be with o's settings (Resolver,
+// Deliverer, Authenticator, loggers and TLS are filled in) without
+// starting it.
+func newTestServer(t testing.TB, be *memBackend, o Options) *testServer {
 	t.Helper()
 	ts := &testServer{be: be, log: &logBuffer{}, mlog: &logBuffer{}}
 	var serverTLS *tls.Config
@@ -310,6 +311,15 @@ func startServer(t testing.TB, be *memBackend, o Options) *testServer {
 		t.Fatal(err)
 	}
 	ts.Server = s
+	return ts
+}
+
+// startServer starts a test server on 127.0.0.1:0 and shuts it down at
+// the end of the test.
+func startServer(t testing.TB, be *memBackend, o Options) *testServer {
+	t.Helper()
+	ts := newTestServer(t, be, o)
+	s := ts.Server
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -329,6 +339,19 @@ func startServer(t testing.TB, be *memBackend, o Options) *testServer {
 		}
 	})
 	return ts
+}
+
+// pipeSession runs one session of ts over an in-memory pipe and returns
+// the client end; the session ends when the client end is closed.
+func pipeSession(ts *testServer) (client net.Conn, done <-chan struct{}) {
+	cs, ss := net.Pipe()
+	c := newConn(ts.Server, ss, "pipe")
+	ch := make(chan struct{})
+	go func() {
+		defer close(ch)
+		c.serve()
+	}()
+	return cs, ch
 }
 
 // authDir adapts memBackend to the full store.Directory the
