@@ -1,0 +1,393 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"freehold/internal/store"
+)
+
+// Deliver implements store.Mail. It is atomic: if one target fails (an
+// unknown account, or quota exceeded), nothing is stored and the error is a
+// *store.DeliveryError naming that target's account.
+func (s *Store) Deliver(ctx context.Context, d store.Delivery) ([]store.Delivered, error) {
+	if len(d.Targets) == 0 && d.Outbound == nil {
+		return nil, invalid("delivery without target")
+	}
+	if len(d.Targets) > 0 && d.Message.BlobID == "" {
+		return nil, invalid("delivery without blob")
+	}
+	var out []store.Delivered
+	err := s.write(ctx, func(w *wtx) error {
+		out = out[:0]
+		for _, t := range d.Targets {
+			del, err := w.deliverOne(d.Message, t)
+			if err != nil {
+				return &store.DeliveryError{Account: t.Account, Err: err}
+			}
+			out = append(out, del)
+		}
+		if d.Outbound != nil {
+			if _, err := w.enqueue(*d.Outbound); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (w *wtx) deliverOne(m store.NewMessage, t store.DeliveryTarget) (store.Delivered, error) {
+	if err := w.checkQuota(t.Account, m.Size); err != nil {
+		return store.Delivered{}, err
+	}
+	mb, err := w.targetMailbox(t.Account, t.Mailbox)
+	if err != nil {
+		return store.Delivered{}, err
+	}
+	kw := store.NormalizeKeywords(append(append([]string(nil), m.Keywords...), t.Keywords...))
+	id, err := w.insertMessage(t.Account, m, kw)
+	if err != nil {
+		return store.Delivered{}, err
+	}
+	uid, err := w.addEntry(t.Account, mb, id, m.Size, kw)
+	if err != nil {
+		return store.Delivered{}, err
+	}
+	return store.Delivered{Account: t.Account, Message: id, Mailbox: mb, UID: uid}, nil
+}
+
+// targetMailbox resolves a delivery's mailbox name; an empty, invalid or
+// unknown name means INBOX.
+func (w *wtx) targetMailbox(acct store.AccountID, name string) (store.MailboxID, error) {
+	if n, err := canonicalMailboxName(name); err == nil && name != "" {
+		m, err := mailboxByName(w.ctx, w.r, acct, n)
+		if err == nil {
+			return m.ID, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return 0, err
+		}
+	}
+	m, err := mailboxByName(w.ctx, w.r, acct, inbox)
+	if errors.Is(err, store.ErrNotFound) {
+		// Every account has an INBOX; none means no account.
+		return 0, notFound("account %d", acct)
+	}
+	return m.ID, err
+}
+
+// Append implements store.Mail.
+func (s *Store) Append(ctx context.Context, acct store.AccountID, mailbox store.MailboxID, m store.NewMessage) (store.MailboxEntry, error) {
+	if m.BlobID == "" {
+		return store.MailboxEntry{}, invalid("message without blob")
+	}
+	var e store.MailboxEntry
+	err := s.write(ctx, func(w *wtx) error {
+		if _, err := mailboxByID(w.ctx, w.r, acct, mailbox); err != nil {
+			return err
+		}
+		if err := w.checkQuota(acct, m.Size); err != nil {
+			return err
+		}
+		kw := store.NormalizeKeywords(m.Keywords)
+		id, err := w.insertMessage(acct, m, kw)
+		if err != nil {
+			return err
+		}
+		uid, err := w.addEntry(acct, mailbox, id, m.Size, kw)
+		if err != nil {
+			return err
+		}
+		e = store.MailboxEntry{UID: uid, MessageID: id, ModSeq: w.modseqs[acct], Keywords: kw, Size: m.Size,
+			ReceivedAt: fromNanos(nanos(m.ReceivedAt))}
+		return nil
+	})
+	return e, err
+}
+
+// checkQuota fails with ErrQuotaExceeded when adding size bytes would take
+// the account over its quota. It reads the usage counter kept in the
+// account row, which this transaction holds locked (PostgreSQL) or which
+// only the single writer changes (SQLite).
+func (w *wtx) checkQuota(acct store.AccountID, size int64) error {
+	var quota, used int64
+	err := w.queryRow("SELECT quota_bytes, msg_bytes FROM accounts WHERE id = ?", acct).Scan(&quota, &used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound("account %d", acct)
+	}
+	if err != nil {
+		return err
+	}
+	if quota > 0 && used+size > quota {
+		return fmt.Errorf("account %d uses %d of %d bytes, message of %d: %w", acct, used, quota, size, store.ErrQuotaExceeded)
+	}
+	return nil
+}
+
+// insertMessage stores a message row in its thread and counts it in the
+// account's usage. The caller adds it to a mailbox.
+func (w *wtx) insertMessage(acct store.AccountID, m store.NewMessage, kw []string) (store.MessageID, error) {
+	modseq, err := w.modseq(acct)
+	if err != nil {
+		return 0, err
+	}
+	thread, err := w.assignThread(acct, m.Envelope)
+	if err != nil {
+		return 0, err
+	}
+	env := m.Envelope
+	var id store.MessageID
+	err = w.queryRow(`INSERT INTO messages (account_id, thread_id, blob_id, size, received_at, keywords,
+		date, subject, from_addr, sender, reply_to, to_addr, cc, bcc, message_id, in_reply_to, refs,
+		preview, has_attachment, modseq)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		acct, thread, m.BlobID, m.Size, nanos(m.ReceivedAt), jsonText(nonNil(kw)),
+		nanos(env.Date), env.Subject, jsonText(nonNil(env.From)), jsonText(nonNil(env.Sender)),
+		jsonText(nonNil(env.ReplyTo)), jsonText(nonNil(env.To)), jsonText(nonNil(env.Cc)), jsonText(nonNil(env.Bcc)),
+		env.MessageID, jsonText(nonNil(env.InReplyTo)), jsonText(nonNil(env.References)),
+		m.Preview, b2i(m.HasAttachment), modseq).Scan(&id)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := w.exec("UPDATE accounts SET msg_count = msg_count + 1, msg_bytes = msg_bytes + ? WHERE id = ?", m.Size, acct); err != nil {
+		return 0, err
+	}
+	return id, w.logChange(acct, store.Change{Kind: store.ChangeEmail, Op: store.OpCreated, ID: int64(id)})
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// Threading limits: how many References are considered, and the longest
+// Message-ID kept.
+const (
+	maxThreadRefs  = 20
+	maxMsgIDLength = 250
+)
+
+// threadKeys returns the Message-IDs that place a message in a thread:
+// its own, its In-Reply-To and its last References.
+func threadKeys(env store.Envelope) []string {
+	var keys []string
+	add := func(id string) {
+		id = strings.TrimSpace(strings.Trim(strings.TrimSpace(id), "<>"))
+		if id == "" || len(id) > maxMsgIDLength {
+			return
+		}
+		for _, k := range keys {
+			if k == id {
+				return
+			}
+		}
+		keys = append(keys, id)
+	}
+	add(env.MessageID)
+	for _, id := range env.InReplyTo {
+		add(id)
+	}
+	refs := env.References
+	if len(refs) > maxThreadRefs {
+		refs = refs[len(refs)-maxThreadRefs:]
+	}
+	for _, id := range refs {
+		add(id)
+	}
+	return keys
+}
+
+// assignThread places a new message: in the thread of a message whose
+// Message-ID it references, or which references its Message-ID, or which
+// shares a reference with it; else in a new thread. When several threads
+// match, the oldest wins. Threads are never merged afterwards: a message
+// that arrives late and links two existing threads joins the oldest and
+// leaves the other as it is.
+func (w *wtx) assignThread(acct store.AccountID, env store.Envelope) (store.ThreadID, error) {
+	keys := threadKeys(env)
+	var found sql.NullInt64
+	if len(keys) > 0 {
+		args := padded(keys)
+		err := w.queryRow("SELECT MIN(thread_id) FROM message_refs WHERE account_id = ? AND msgid IN ("+placeholders(len(args))+")",
+			append([]any{acct}, args...)...).Scan(&found)
+		if err != nil {
+			return 0, err
+		}
+	}
+	var tid store.ThreadID
+	if found.Valid {
+		tid = store.ThreadID(found.Int64)
+		if err := w.logChange(acct, store.Change{Kind: store.ChangeThread, Op: store.OpUpdated, ID: int64(tid)}); err != nil {
+			return 0, err
+		}
+	} else {
+		if err := w.queryRow("INSERT INTO threads (account_id) VALUES (?) RETURNING id", acct).Scan(&tid); err != nil {
+			return 0, err
+		}
+		if err := w.logChange(acct, store.Change{Kind: store.ChangeThread, Op: store.OpCreated, ID: int64(tid)}); err != nil {
+			return 0, err
+		}
+	}
+	for _, k := range keys {
+		if _, err := w.exec("INSERT INTO message_refs (account_id, msgid, thread_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", acct, k, tid); err != nil {
+			return 0, err
+		}
+	}
+	return tid, nil
+}
+
+// addEntry puts a message in a mailbox under the mailbox's next UID.
+func (w *wtx) addEntry(acct store.AccountID, mailbox store.MailboxID, msg store.MessageID, size int64, kw []string) (store.UID, error) {
+	modseq, err := w.modseq(acct)
+	if err != nil {
+		return 0, err
+	}
+	var uid int64
+	if err := w.queryRow("UPDATE mailboxes SET uid_next = uid_next + 1 WHERE id = ? RETURNING uid_next - 1", mailbox).Scan(&uid); err != nil {
+		return 0, err
+	}
+	if uid >= 1<<32-1 {
+		return 0, invalid("mailbox %d has used all UIDs", mailbox)
+	}
+	_, err = w.exec("INSERT INTO mailbox_messages (mailbox_id, uid, message_id, modseq, seen, deleted, size) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		mailbox, uid, msg, modseq, b2i(hasKeyword(kw, store.KeywordSeen)), b2i(hasKeyword(kw, store.KeywordDeleted)), size)
+	if err != nil {
+		return 0, err
+	}
+	if err := w.logChange(acct, store.Change{Kind: store.ChangeEntry, Op: store.OpCreated, ID: int64(msg), Mailbox: mailbox, UID: store.UID(uid)}); err != nil {
+		return 0, err
+	}
+	return store.UID(uid), w.contentsChanged(acct, mailbox)
+}
+
+// contentsChanged records that a mailbox's entries changed: its
+// HIGHESTMODSEQ moves, and its counts (JMAP Mailbox) may have changed.
+func (w *wtx) contentsChanged(acct store.AccountID, mailbox store.MailboxID) error {
+	k := noteKey{kind: 0, id: int64(mailbox)} // kind 0: contents, not the record
+	if _, ok := w.noted[k]; ok {
+		return nil
+	}
+	w.noted[k] = struct{}{}
+	modseq, err := w.modseq(acct)
+	if err != nil {
+		return err
+	}
+	if _, err := w.exec("UPDATE mailboxes SET highest_modseq = ? WHERE id = ?", modseq, mailbox); err != nil {
+		return err
+	}
+	return w.logChange(acct, store.Change{Kind: store.ChangeMailbox, Op: store.OpUpdated, ID: int64(mailbox)})
+}
+
+// entryRef names one entry of a mailbox.
+type entryRef struct {
+	uid store.UID
+	msg store.MessageID
+}
+
+// entryRefs returns the entries of a mailbox with the given UIDs (all of
+// them when uids is nil), in UID order.
+func (w *wtx) entryRefs(mailbox store.MailboxID, uids []store.UID) ([]entryRef, error) {
+	var out []entryRef
+	scan := func(rows *sql.Rows, err error) error {
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var e entryRef
+			if err := rows.Scan(&e.uid, &e.msg); err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return rows.Err()
+	}
+	if uids == nil {
+		err := scan(w.query("SELECT uid, message_id FROM mailbox_messages WHERE mailbox_id = ? ORDER BY uid", mailbox))
+		return out, err
+	}
+	err := chunks(sortedUIDs(uids), func(c []store.UID) error {
+		args := padded(c)
+		return scan(w.query("SELECT uid, message_id FROM mailbox_messages WHERE mailbox_id = ? AND uid IN ("+placeholders(len(args))+") ORDER BY uid",
+			append([]any{mailbox}, args...)...))
+	})
+	return out, err
+}
+
+// removeEntry takes a message out of a mailbox, and destroys the message
+// when it was in no other mailbox.
+func (w *wtx) removeEntry(acct store.AccountID, mailbox store.MailboxID, e entryRef) error {
+	if _, err := w.exec("DELETE FROM mailbox_messages WHERE mailbox_id = ? AND uid = ?", mailbox, e.uid); err != nil {
+		return err
+	}
+	if err := w.logChange(acct, store.Change{Kind: store.ChangeEntry, Op: store.OpDestroyed, ID: int64(e.msg), Mailbox: mailbox, UID: e.uid}); err != nil {
+		return err
+	}
+	if err := w.contentsChanged(acct, mailbox); err != nil {
+		return err
+	}
+	var one int
+	err := w.queryRow("SELECT 1 FROM mailbox_messages WHERE message_id = ? LIMIT 1", e.msg).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return w.destroyMessage(acct, e.msg)
+	}
+	if err != nil {
+		return err
+	}
+	return w.messageUpdated(acct, e.msg)
+}
+
+// messageUpdated records a change of a message's mailboxes.
+func (w *wtx) messageUpdated(acct store.AccountID, msg store.MessageID) error {
+	modseq, err := w.modseq(acct)
+	if err != nil {
+		return err
+	}
+	if _, err := w.exec("UPDATE messages SET modseq = ? WHERE id = ?", modseq, msg); err != nil {
+		return err
+	}
+	return w.logChange(acct, store.Change{Kind: store.ChangeEmail, Op: store.OpUpdated, ID: int64(msg)})
+}
+
+// destroyMessage deletes a message that is in no mailbox any more, and
+// its thread when it was the last message of it.
+func (w *wtx) destroyMessage(acct store.AccountID, msg store.MessageID) error {
+	var thread store.ThreadID
+	var size int64
+	if err := w.queryRow("SELECT thread_id, size FROM messages WHERE id = ?", msg).Scan(&thread, &size); err != nil {
+		return err
+	}
+	if _, err := w.exec("DELETE FROM messages WHERE id = ?", msg); err != nil {
+		return err
+	}
+	if _, err := w.exec("UPDATE accounts SET msg_count = msg_count - 1, msg_bytes = msg_bytes - ? WHERE id = ?", size, acct); err != nil {
+		return err
+	}
+	if err := w.logChange(acct, store.Change{Kind: store.ChangeEmail, Op: store.OpDestroyed, ID: int64(msg)}); err != nil {
+		return err
+	}
+	var one int
+	err := w.queryRow("SELECT 1 FROM messages WHERE thread_id = ? LIMIT 1", thread).Scan(&one)
+	if err == nil {
+		return w.logChange(acct, store.Change{Kind: store.ChangeThread, Op: store.OpUpdated, ID: int64(thread)})
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if _, err := w.exec("DELETE FROM message_refs WHERE thread_id = ?", thread); err != nil {
+		return err
+	}
+	if _, err := w.exec("DELETE FROM threads WHERE id = ?", thread); err != nil {
+		return err
+	}
+	return w.logChange(acct, store.Change{Kind: store.ChangeThread, Op: store.OpDestroyed, ID: int64(thread)})
+}

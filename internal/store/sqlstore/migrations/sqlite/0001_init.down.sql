@@ -1,0 +1,11 @@
+DROP TABLE queue_recipients;
+DROP TABLE queue_messages;
+DROP TABLE changes;
+DROP TABLE message_refs;
+DROP TABLE mailbox_messages;
+DROP TABLE messages;
+DROP TABLE threads;
+DROP TABLE mailboxes;
+DROP TABLE aliases;
+DROP TABLE accounts;
+DROP TABLE domains;
