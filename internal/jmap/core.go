@@ -1,0 +1,28 @@
+package jmap
+
+import (
+	"context"
+	"encoding/json"
+)
+
+// methodTable lists every method with the capability it needs
+// (RFC 8620 §3.6.2: a method whose capability is not in "using" is an
+// unknownMethod).
+func (s *Server) methodTable() map[string]method {
+	return map[string]method{
+		// RFC 8620 §4.
+		"Core/echo": {CapCore, coreEcho},
+		// RFC 8621 §2.
+		"Mailbox/get":          {CapMail, mailboxGet},
+		"Mailbox/changes":      {CapMail, mailboxChanges},
+		"Mailbox/query":        {CapMail, mailboxQuery},
+		"Mailbox/queryChanges": {CapMail, mailboxQueryChanges},
+		"Mailbox/set":          {CapMail, mailboxSet},
+	}
+}
+
+// coreEcho implements Core/echo (RFC 8620 §4.1): the arguments come back
+// unchanged.
+func coreEcho(_ context.Context, c *call) (any, error) {
+	return json.RawMessage(c.args), nil
+}

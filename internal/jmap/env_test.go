@@ -1,0 +1,295 @@
+package jmap
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"freehold/internal/blob"
+	"freehold/internal/message"
+	"freehold/internal/store"
+	"freehold/internal/store/sqlite"
+)
+
+// memBlobs is an in-memory blob.Store for tests.
+type memBlobs struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+func (b *memBlobs) Put(_ context.Context, r io.Reader) (blob.ID, int64, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return "", 0, err
+	}
+	id := blob.Sum(data)
+	b.mu.Lock()
+	b.m[id] = data
+	b.mu.Unlock()
+	return id, int64(len(data)), nil
+}
+
+func (b *memBlobs) Open(_ context.Context, id blob.ID) (io.ReadCloser, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	d, ok := b.m[id]
+	if !ok {
+		return nil, blob.ErrNotFound
+	}
+	return io.NopCloser(bytes.NewReader(d)), nil
+}
+
+func (b *memBlobs) Delete(_ context.Context, id blob.ID) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.m, id)
+	return nil
+}
+
+// fakeSubmitter records what it is asked to send.
+type fakeSubmitter struct {
+	mu   sync.Mutex
+	reqs []SubmitRequest
+	fail error
+}
+
+func (f *fakeSubmitter) Submit(_ context.Context, r SubmitRequest) (SubmitResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return SubmitResult{}, f.fail
+	}
+	f.reqs = append(f.reqs, r)
+	return SubmitResult{QueueID: store.QueueID(len(f.reqs))}, nil
+}
+
+func (f *fakeSubmitter) sent() []SubmitRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]SubmitRequest(nil), f.reqs...)
+}
+
+// testClock is a settable clock.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type testEnv struct {
+	t      testing.TB
+	st     Store
+	blobs  *memBlobs
+	srv    *Server
+	http   *httptest.Server
+	sub    *fakeSubmitter
+	clock  *testClock
+	alice  store.Account
+	bob    store.Account
+	client *http.Client
+}
+
+// newEnv opens a real SQLite store with two accounts and serves JMAP over
+// a loopback HTTP server. Tests authenticate with Basic auth, whose user
+// name is the account address (passwords are web's concern).
+func newEnv(t testing.TB) *testEnv {
+	t.Helper()
+	ctx := context.Background()
+	clock := &testClock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
+	st, err := sqlite.OpenStore(ctx, filepath.Join(t.TempDir(), "db.sqlite"), sqlite.Options{Now: clock.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.AddDomain(ctx, "example.org"); err != nil {
+		t.Fatal(err)
+	}
+	e := &testEnv{t: t, st: st, blobs: &memBlobs{m: map[string][]byte{}}, sub: &fakeSubmitter{}, clock: clock}
+	for _, a := range []struct {
+		addr string
+		out  *store.Account
+	}{{"alice@example.org", &e.alice}, {"bob@example.org", &e.bob}} {
+		acct, err := st.CreateAccount(ctx, store.NewAccount{Address: a.addr, PasswordHash: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		*a.out = acct
+	}
+	e.srv = New(Options{Store: st, Blobs: e.blobs, Submitter: e.sub, Clock: clock.now, Hostname: "mail.example.org"})
+	auth := func(w http.ResponseWriter, r *http.Request) (store.Account, bool) {
+		user, _, ok := r.BasicAuth()
+		if !ok {
+			w.WriteHeader(http.StatusUnauthorized)
+			return store.Account{}, false
+		}
+		acct, err := st.AccountByAddress(r.Context(), user)
+		if err != nil {
+			w.WriteHeader(http.StatusUnauthorized)
+			return store.Account{}, false
+		}
+		return acct, true
+	}
+	e.http = httptest.NewServer(e.srv.Handler(auth))
+	t.Cleanup(e.http.Close)
+	e.client = e.http.Client()
+	return e
+}
+
+var allCaps = []string{CapCore, CapMail, CapSubmit, CapVacation, CapLabels, CapSettings}
+
+// post sends a raw API request body as acct.
+func (e *testEnv) post(acct store.Account, body []byte) (*http.Response, []byte) {
+	e.t.Helper()
+	req, _ := http.NewRequest("POST", e.http.URL+"/jmap/api", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(acct.Address, "x")
+	resp, err := e.client.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+// inv is one method call of a test request.
+type inv struct {
+	name string
+	args map[string]any
+}
+
+// resp is a decoded method response.
+type resp struct {
+	Name   string
+	Args   map[string]any
+	CallID string
+}
+
+// call runs method calls as acct (calls get ids c0, c1, ...) and returns
+// the responses.
+func (e *testEnv) call(acct store.Account, calls ...inv) []resp {
+	e.t.Helper()
+	var mc []any
+	for i, c := range calls {
+		if c.args == nil {
+			c.args = map[string]any{}
+		}
+		if _, ok := c.args["accountId"]; !ok {
+			c.args["accountId"] = accountIDString(acct.ID)
+		}
+		mc = append(mc, []any{c.name, c.args, "c" + string(rune('0'+i))})
+	}
+	body, _ := json.Marshal(map[string]any{"using": allCaps, "methodCalls": mc})
+	r, b := e.post(acct, body)
+	if r.StatusCode != 200 {
+		e.t.Fatalf("status %d: %s", r.StatusCode, b)
+	}
+	var out struct {
+		MethodResponses [][]json.RawMessage `json:"methodResponses"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		e.t.Fatalf("response %s: %v", b, err)
+	}
+	var res []resp
+	for _, mr := range out.MethodResponses {
+		var x resp
+		json.Unmarshal(mr[0], &x.Name)
+		json.Unmarshal(mr[1], &x.Args)
+		json.Unmarshal(mr[2], &x.CallID)
+		res = append(res, x)
+	}
+	return res
+}
+
+// call1 runs one call and fails unless it answered with its own name.
+func (e *testEnv) call1(acct store.Account, name string, args map[string]any) map[string]any {
+	e.t.Helper()
+	r := e.call(acct, inv{name, args})
+	if len(r) == 0 || r[0].Name != name {
+		e.t.Fatalf("%s: %+v", name, r)
+	}
+	return r[0].Args
+}
+
+// callErr runs one call and returns the error type it answered with.
+func (e *testEnv) callErr(acct store.Account, name string, args map[string]any) string {
+	e.t.Helper()
+	r := e.call(acct, inv{name, args})
+	if len(r) == 0 || r[0].Name != "error" {
+		e.t.Fatalf("%s: want an error, got %+v", name, r)
+	}
+	typ, _ := r[0].Args["type"].(string)
+	return typ
+}
+
+// deliver stores a raw message for acct in the named mailbox.
+func (e *testEnv) deliver(acct store.Account, mailbox string, raw string, keywords ...string) store.MessageID {
+	e.t.Helper()
+	ctx := context.Background()
+	data := []byte(strings.ReplaceAll(raw, "\n", "\r\n"))
+	id, size, err := e.blobs.Put(ctx, bytes.NewReader(data))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	env, preview, att := message.Summarize(data)
+	d, err := e.st.Deliver(ctx, store.Delivery{
+		Message: store.NewMessage{BlobID: id, Size: size, ReceivedAt: e.clock.now(), Envelope: env,
+			Preview: preview, HasAttachment: att, Keywords: keywords},
+		Targets: []store.DeliveryTarget{{Account: acct.ID, Mailbox: mailbox}},
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.clock.advance(time.Second)
+	return d[0].Message
+}
+
+func (e *testEnv) mailboxID(acct store.Account, name string) store.MailboxID {
+	e.t.Helper()
+	m, err := e.st.MailboxByName(context.Background(), acct.ID, name)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return m.ID
+}
+
+// list returns a /get response's list.
+func list(args map[string]any) []map[string]any {
+	var out []map[string]any
+	for _, x := range args["list"].([]any) {
+		out = append(out, x.(map[string]any))
+	}
+	return out
+}
+
+func strs(v any) []string {
+	var out []string
+	a, _ := v.([]any)
+	for _, x := range a {
+		s, _ := x.(string)
+		out = append(out, s)
+	}
+	return out
+}
+
+var errNope = errors.New("nope")

@@ -1,0 +1,209 @@
+// Package jmap implements JMAP (RFC 8620) with Mail and Submission
+// (RFC 8621) over Freehold's store, plus two Freehold extensions: labels
+// (urn:freehold:params:jmap:labels) and per-user settings
+// (urn:freehold:params:jmap:settings).
+//
+// The package serves the authenticated JMAP resources under /jmap/; who the
+// user is comes from the caller (internal/web), which authenticates the
+// request and protects cookie-authenticated requests from cross-site use.
+//
+// Ids are opaque strings made of a one-letter type prefix and the store's
+// integer id ("M12" a mailbox, "E7" an email, "T7" a thread). Every lookup
+// is scoped to the authenticated account, so another account's id is
+// indistinguishable from an id that does not exist.
+package jmap
+
+import (
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"freehold/internal/blob"
+	"freehold/internal/store"
+)
+
+// Capability URNs.
+const (
+	CapCore     = "urn:ietf:params:jmap:core"
+	CapMail     = "urn:ietf:params:jmap:mail"
+	CapSubmit   = "urn:ietf:params:jmap:submission"
+	CapVacation = "urn:ietf:params:jmap:vacationresponse"
+	// CapLabels is Freehold's label definitions (Label/get, Label/set).
+	CapLabels = "urn:freehold:params:jmap:labels"
+	// CapSettings is Freehold's per-user settings (Settings/get, Settings/set).
+	CapSettings = "urn:freehold:params:jmap:settings"
+)
+
+// Limits are the core capability limits (RFC 8620 §2). Zero fields take
+// the defaults of DefaultLimits.
+type Limits struct {
+	MaxSizeUpload         int64
+	MaxConcurrentUpload   int
+	MaxSizeRequest        int64
+	MaxConcurrentRequests int
+	MaxCallsInRequest     int
+	MaxObjectsInGet       int
+	MaxObjectsInSet       int
+}
+
+// DefaultLimits are the limits used when Options.Limits leaves a field zero.
+var DefaultLimits = Limits{
+	MaxSizeUpload:         50 << 20,
+	MaxConcurrentUpload:   4,
+	MaxSizeRequest:        10 << 20,
+	MaxConcurrentRequests: 8,
+	MaxCallsInRequest:     64,
+	MaxObjectsInGet:       1000,
+	MaxObjectsInSet:       1000,
+}
+
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits
+	if l.MaxSizeUpload > 0 {
+		d.MaxSizeUpload = l.MaxSizeUpload
+	}
+	if l.MaxConcurrentUpload > 0 {
+		d.MaxConcurrentUpload = l.MaxConcurrentUpload
+	}
+	if l.MaxSizeRequest > 0 {
+		d.MaxSizeRequest = l.MaxSizeRequest
+	}
+	if l.MaxConcurrentRequests > 0 {
+		d.MaxConcurrentRequests = l.MaxConcurrentRequests
+	}
+	if l.MaxCallsInRequest > 0 {
+		d.MaxCallsInRequest = l.MaxCallsInRequest
+	}
+	if l.MaxObjectsInGet > 0 {
+		d.MaxObjectsInGet = l.MaxObjectsInGet
+	}
+	if l.MaxObjectsInSet > 0 {
+		d.MaxObjectsInSet = l.MaxObjectsInSet
+	}
+	return d
+}
+
+// Store is what the JMAP server needs from the store: the common
+// contract plus the JMAP extension (internal/store/jmap.go).
+type Store interface {
+	store.Store
+	store.JMAP
+}
+
+// Options configures a Server.
+type Options struct {
+	Store  Store
+	Blobs  blob.Store
+	Logger *slog.Logger
+	// Submitter sends what EmailSubmission/set releases. Nil disables
+	// EmailSubmission/set creation (forbiddenToSend).
+	Submitter Submitter
+	// Hostname names this server in generated Message-IDs.
+	Hostname string
+	// Clock returns the current time; nil means time.Now.
+	Clock  func() time.Time
+	Limits Limits
+	// MaxDelayedSend is the longest sendAt/HOLDFOR accepted (RFC 8621
+	// §7 maxDelayedSend); zero means 30 days.
+	MaxDelayedSend time.Duration
+}
+
+// Server serves JMAP for authenticated accounts.
+type Server struct {
+	st        Store
+	blobs     blob.Store
+	log       *slog.Logger
+	submitter Submitter
+	hostname  string
+	now       func() time.Time
+	limits    Limits
+	maxDelay  time.Duration
+	methods   map[string]method
+
+	mu      sync.Mutex // guards the following
+	apiBusy map[store.AccountID]int
+	counts  map[store.MailboxID]countsEntry // Mailbox counts cache
+	upBusy  map[store.AccountID]int
+}
+
+// New returns a Server. Call Run to release pending submissions.
+func New(o Options) *Server {
+	s := &Server{
+		st:        o.Store,
+		blobs:     o.Blobs,
+		log:       o.Logger,
+		submitter: o.Submitter,
+		hostname:  o.Hostname,
+		now:       o.Clock,
+		limits:    o.Limits.withDefaults(),
+		maxDelay:  o.MaxDelayedSend,
+		apiBusy:   make(map[store.AccountID]int),
+		counts:    make(map[store.MailboxID]countsEntry),
+		upBusy:    make(map[store.AccountID]int),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.maxDelay <= 0 {
+		s.maxDelay = 30 * 24 * time.Hour
+	}
+	if s.hostname == "" {
+		s.hostname = "localhost"
+	}
+	s.methods = s.methodTable()
+	return s
+}
+
+// Authenticate identifies the account a request acts for. It writes the
+// failure response itself (401 with a challenge, 403 for a cross-site
+// request) and returns false when the request must not proceed.
+type Authenticate func(w http.ResponseWriter, r *http.Request) (store.Account, bool)
+
+// Handler returns the handler of the JMAP resources, to be mounted at
+// /jmap/: session, api, upload, download, eventsource and html.
+func (s *Server) Handler(auth Authenticate) http.Handler {
+	mux := http.NewServeMux()
+	wrap := func(h func(http.ResponseWriter, *http.Request, store.Account)) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			acct, ok := auth(w, r)
+			if !ok {
+				return
+			}
+			h(w, r, acct)
+		})
+	}
+	mux.Handle("GET /jmap/session", wrap(s.serveSession))
+	mux.Handle("POST /jmap/api", wrap(s.serveAPI))
+	mux.Handle("POST /jmap/api/", wrap(s.serveAPI))
+	mux.Handle("POST /jmap/upload/{accountId}/", wrap(s.serveUpload))
+	mux.Handle("GET /jmap/download/{accountId}/{blobId}/{name}", wrap(s.serveDownload))
+	mux.Handle("GET /jmap/eventsource", wrap(s.serveEventSource))
+	mux.Handle("GET /jmap/html/{accountId}/{emailId}", wrap(s.serveHTML))
+	return mux
+}
+
+// acquire takes one of n slots of busy for acct; it reports false when all
+// are taken. release gives it back.
+func (s *Server) acquire(busy map[store.AccountID]int, acct store.AccountID, n int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if busy[acct] >= n {
+		return false
+	}
+	busy[acct]++
+	return true
+}
+
+func (s *Server) release(busy map[store.AccountID]int, acct store.AccountID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if busy[acct] <= 1 {
+		delete(busy, acct)
+	} else {
+		busy[acct]--
+	}
+}

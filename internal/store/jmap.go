@@ -1,0 +1,235 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// JMAP is what the JMAP server and the web sessions need beyond Store. The
+// SQL backends implement it; internal/app hands it to internal/web.
+type JMAP interface {
+	WebSessions
+	EmailIndex
+	JMAPObjects
+	Submissions
+}
+
+// Change kinds of the objects only JMAP manages. They share the account's
+// change log and ModSeq with mail, so one state and one push channel cover
+// everything; other readers of the log skip kinds they do not know.
+const (
+	ChangeIdentity   ChangeKind = 32 // ID is an Identity's id
+	ChangeSubmission ChangeKind = 33 // ID is a Submission's id
+	ChangeLabel      ChangeKind = 34 // ID is a Label's id
+	ChangeVacation   ChangeKind = 35 // ID is the VacationResponse record's id
+	ChangeSettings   ChangeKind = 36 // ID is the settings record's id
+)
+
+// WebSession is a logged-in web browser. Only the SHA-256 of the cookie's
+// token is stored, so a leaked database does not yield usable cookies.
+type WebSession struct {
+	TokenHash string // lower-case hex SHA-256 of the token
+	Account   AccountID
+	Created   time.Time
+	Expires   time.Time
+}
+
+// WebSessions keeps web login sessions in the database, so that any node
+// recognises a cookie issued by another.
+type WebSessions interface {
+	CreateWebSession(ctx context.Context, s WebSession) error
+	// WebSession returns the session with this token hash, expired or
+	// not: the caller compares Expires with its clock. ErrNotFound.
+	WebSession(ctx context.Context, tokenHash string) (WebSession, error)
+	// RenewWebSession moves a session's expiry (sliding sessions).
+	RenewWebSession(ctx context.Context, tokenHash string, expires time.Time) error
+	// DeleteWebSession removes a session (logout); unknown hashes are not
+	// an error.
+	DeleteWebSession(ctx context.Context, tokenHash string) error
+	// PruneWebSessions removes sessions that expired before before.
+	PruneWebSessions(ctx context.Context, before time.Time) (int64, error)
+}
+
+// EmailIndex answers JMAP's questions about an account's messages that
+// need more than the Mail interface: ordered, filtered queries over the
+// whole account, thread membership, per-mailbox counts, blob ownership.
+type EmailIndex interface {
+	// EmailQuery calls fn for each message of acct matching q.Filter, in
+	// q.Sort order (ties broken by message id in the direction of the
+	// last sort criterion), skipping q.Offset and stopping after q.Limit
+	// (when positive) or when fn returns false.
+	EmailQuery(ctx context.Context, acct AccountID, q EmailQuery, fn func(EmailRef) bool) error
+	// EmailCount counts the messages matching f (nil: all), or with
+	// Threads the distinct threads they belong to.
+	EmailCount(ctx context.Context, acct AccountID, f *EmailFilter, threads bool) (int, error)
+	// MessageEntries returns the mailbox entries of the given messages,
+	// in message then mailbox order. Messages of other accounts are left
+	// out.
+	MessageEntries(ctx context.Context, acct AccountID, ids []MessageID) ([]EntryRef, error)
+	// ThreadMessages returns, for each thread of acct among ids, its
+	// messages ordered by ReceivedAt then id. Unknown threads are absent.
+	ThreadMessages(ctx context.Context, acct AccountID, ids []ThreadID) (map[ThreadID][]MessageID, error)
+	// MailboxCounts returns the JMAP counts of the given mailboxes of
+	// acct (RFC 8621 §2: totalEmails, unreadEmails, totalThreads,
+	// unreadThreads); other mailboxes are absent.
+	MailboxCounts(ctx context.Context, acct AccountID, ids []MailboxID) (map[MailboxID]MailboxCounts, error)
+	// MailboxModSeqs returns the HighestModSeq of every mailbox of acct,
+	// which changes whenever its counts may have (callers cache counts).
+	MailboxModSeqs(ctx context.Context, acct AccountID) (map[MailboxID]ModSeq, error)
+	// HasBlob reports whether acct may read blob id: a message of the
+	// account has it as its raw message, or the account uploaded it.
+	HasBlob(ctx context.Context, acct AccountID, id string) (bool, error)
+	// RecordUpload notes that acct uploaded blob id (of this media type
+	// and size), which lets it use the blob.
+	RecordUpload(ctx context.Context, acct AccountID, u Upload) error
+}
+
+// Upload is a blob a client uploaded (RFC 8620 §6.1).
+type Upload struct {
+	BlobID  string
+	Type    string
+	Size    int64
+	Created time.Time
+}
+
+// EmailRef is one row of an EmailQuery result.
+type EmailRef struct {
+	ID     MessageID
+	Thread ThreadID
+}
+
+// EntryRef places a message in a mailbox.
+type EntryRef struct {
+	Message MessageID
+	Mailbox MailboxID
+	UID     UID
+}
+
+// MailboxCounts are the counts JMAP shows on a mailbox. Unread means
+// without $seen; the thread counts are of threads with at least one
+// message in the mailbox (RFC 8621 §2).
+type MailboxCounts struct {
+	TotalEmails, UnreadEmails, TotalThreads, UnreadThreads int
+}
+
+// EmailQuery is the input of EmailIndex.EmailQuery.
+type EmailQuery struct {
+	Filter *EmailFilter // nil matches every message
+	Sort   []EmailSort  // empty: ReceivedAt descending
+	Offset int
+	Limit  int // <= 0: no limit
+}
+
+// EmailSort is one sort criterion (RFC 8621 §4.4.2).
+type EmailSort struct {
+	// Property is one of receivedAt, sentAt, size, from, to, subject,
+	// hasKeyword, allInThreadHaveKeyword, someInThreadHaveKeyword.
+	Property  string
+	Keyword   string // for the keyword properties
+	Ascending bool
+}
+
+// EmailFilter is a condition tree the store evaluates (RFC 8621 §4.4.1,
+// the conditions that need no message body). An operator node has
+// Operator set ("AND", "OR", "NOT" meaning none of) and only Conditions;
+// a condition node holds every constraint that is set, all of which must
+// match. Text constraints match case-insensitively as substrings.
+type EmailFilter struct {
+	Operator   string
+	Conditions []EmailFilter
+
+	InMailbox          MailboxID
+	InMailboxOtherThan []MailboxID
+	Before, After      time.Time // ReceivedAt < Before, >= After
+	MinSize, MaxSize   int64     // Size >= MinSize, < MaxSize (when > 0)
+	HasKeyword         string
+	NotKeyword         string
+	// Thread keyword conditions are over every message of the thread.
+	AllInThreadHaveKeyword  string
+	SomeInThreadHaveKeyword string
+	NoneInThreadHaveKeyword string
+	HasAttachment           *bool
+	From, To, Cc, Bcc       string // display names and addresses
+	Subject                 string
+}
+
+// JMAPObject is a small object that only JMAP manages (an Identity, a
+// Label, the VacationResponse, the settings), kept as a JSON document.
+type JMAPObject struct {
+	ID   int64
+	Kind ChangeKind
+	Data []byte // JSON
+}
+
+// JMAPObjects keeps JMAPObjects per account. Every change is logged in the
+// change log under the object's kind.
+type JMAPObjects interface {
+	// JMAPObjects returns the account's objects of one kind, by id.
+	JMAPObjects(ctx context.Context, acct AccountID, kind ChangeKind) ([]JMAPObject, error)
+	// CreateJMAPObject stores a new object and returns its id.
+	CreateJMAPObject(ctx context.Context, acct AccountID, kind ChangeKind, data []byte) (int64, error)
+	// UpdateJMAPObject replaces an object's data. ErrNotFound.
+	UpdateJMAPObject(ctx context.Context, acct AccountID, kind ChangeKind, id int64, data []byte) error
+	// DeleteJMAPObject removes an object. ErrNotFound.
+	DeleteJMAPObject(ctx context.Context, acct AccountID, kind ChangeKind, id int64) error
+}
+
+// SubmissionID identifies an EmailSubmission.
+type SubmissionID int64
+
+// UndoStatus values (RFC 8621 §7).
+const (
+	UndoPending  = "pending"
+	UndoFinal    = "final"
+	UndoCanceled = "canceled"
+)
+
+// Submission is a message a JMAP client asked to send (RFC 8621 §7). It
+// waits in the database until SendAt (the user's undo delay, or a later
+// time chosen by the user), then is released to delivery. Keeping it here
+// rather than in memory is what makes undo and send-later survive a
+// restart, and lets any node release it.
+type Submission struct {
+	ID         SubmissionID
+	Account    AccountID
+	IdentityID int64
+	EmailID    MessageID
+	ThreadID   ThreadID
+	MailFrom   string
+	// MailFromParams are the envelope's MAIL FROM parameters, as JSON.
+	MailFromParams []byte
+	Rcpts          []string
+	// BlobID is the message to send (as the Email was at submission,
+	// without its Bcc header).
+	BlobID     string
+	Size       int64
+	Created    time.Time
+	SendAt     time.Time
+	UndoStatus string
+	// ClaimedUntil is the lease of the node releasing it.
+	ClaimedUntil time.Time
+	// Released is when delivery accepted it; Result is the delivery's
+	// answer, as JSON (per-recipient status).
+	Released time.Time
+	Result   []byte
+}
+
+// Submissions keeps EmailSubmissions.
+type Submissions interface {
+	CreateSubmission(ctx context.Context, s Submission) (SubmissionID, error)
+	// Submissions returns the account's submissions (nil ids: all), by id.
+	Submissions(ctx context.Context, acct AccountID, ids []SubmissionID) ([]Submission, error)
+	// CancelSubmission sets a pending submission that no node is
+	// releasing to canceled; ErrInvalid when it is not pending or is
+	// being released.
+	CancelSubmission(ctx context.Context, acct AccountID, id SubmissionID) error
+	DeleteSubmission(ctx context.Context, acct AccountID, id SubmissionID) error
+	// DueSubmissions returns up to limit pending submissions, of any
+	// account, whose SendAt is not after now and whose lease has expired.
+	DueSubmissions(ctx context.Context, now time.Time, limit int) ([]Submission, error)
+	// ClaimSubmission takes the lease of a due submission until until;
+	// false if another node holds it or it is no longer pending.
+	ClaimSubmission(ctx context.Context, id SubmissionID, now, until time.Time) (bool, error)
+	// FinishSubmission marks a claimed submission final with its result.
+	FinishSubmission(ctx context.Context, id SubmissionID, released time.Time, result []byte) error
+}

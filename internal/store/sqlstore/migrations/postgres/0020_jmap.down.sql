@@ -1,0 +1,5 @@
+DROP INDEX jmap_messages_received;
+DROP TABLE jmap_submissions;
+DROP TABLE jmap_objects;
+DROP TABLE jmap_uploads;
+DROP TABLE web_sessions;
