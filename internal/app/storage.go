@@ -1,0 +1,36 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"freehold/internal/blob"
+	blobfs "freehold/internal/blob/fs"
+	"freehold/internal/config"
+	"freehold/internal/store"
+	"freehold/internal/store/sqlite"
+)
+
+// OpenStorage opens the configured metadata store (migrating its schema)
+// and blob store.
+func OpenStorage(ctx context.Context, cfg config.Config) (store.Store, blob.Store, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, nil, err
+	}
+	blobs, err := blobfs.Open(cfg.Path(cfg.Storage.BlobDir))
+	if err != nil {
+		return nil, nil, fmt.Errorf("blob store: %w", err)
+	}
+	var st store.Store
+	switch cfg.Storage.Backend {
+	case "postgres":
+		err = fmt.Errorf("the postgres backend is not available in this build")
+	default:
+		st, err = sqlite.Open(ctx, cfg.Path(cfg.Storage.SQLitePath), sqlite.Options{})
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: %w", err)
+	}
+	return st, blobs, nil
+}

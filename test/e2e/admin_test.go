@@ -1,0 +1,73 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestAdminCommands drives the documented admin CLI against a data
+// directory, as an administrator would.
+func TestAdminCommands(t *testing.T) {
+	in := newInstance(t, buildBinary(t))
+	cfg := "--config=" + in.cfg
+
+	if out := in.run("domain", "add", "Other.Test", cfg); !strings.Contains(out, "other.test added") {
+		t.Errorf("domain add: %q", out)
+	}
+	if out := in.run("domain", "list", cfg); !strings.Contains(out, "example.test") || !strings.Contains(out, "other.test") {
+		t.Errorf("domain list: %q", out)
+	}
+	in.runInput("a-long-password\n", "account", "add", "bob@other.test", cfg)
+	in.runInput("another-password\n", "account", "passwd", "bob@other.test", cfg)
+	out := in.run("account", "list", cfg)
+	if !strings.Contains(out, "bob@other.test") || !strings.Contains(out, "MESSAGES") || !strings.Contains(out, in.user) {
+		t.Errorf("account list: %q", out)
+	}
+	in.run("alias", "add", "team@other.test", "bob@other.test", in.user, cfg)
+	in.run("alias", "add", "@other.test", "bob@other.test", cfg)
+	out = in.run("alias", "list", cfg)
+	if !strings.Contains(out, "team@other.test -> bob@other.test, "+in.user) || !strings.Contains(out, "@other.test -> bob@other.test") {
+		t.Errorf("alias list: %q", out)
+	}
+
+	// Refusals: a short password, a password on argv is impossible, an
+	// account in an unknown domain, removing a domain that has accounts.
+	for _, c := range []struct {
+		stdin string
+		args  []string
+		want  string
+	}{
+		{"short\n", []string{"account", "add", "carol@other.test", cfg}, "shorter than 8"},
+		{"a-long-password\n", []string{"account", "add", "carol@nowhere.test", cfg}, "not local"},
+		{"", []string{"domain", "remove", "other.test", cfg}, "still has accounts"},
+		{"", []string{"account", "add", "carol@other.test", cfg}, "no password"},
+		{"", []string{"frobnicate"}, "unknown command"},
+	} {
+		cmd := exec.Command(in.bin, c.args...)
+		cmd.Stdin = strings.NewReader(c.stdin)
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), c.want) {
+			t.Errorf("freehold %v: err=%v out=%q; want failure with %q", c.args, err, out, c.want)
+		}
+	}
+
+	in.run("alias", "remove", "team@other.test", cfg)
+	in.run("alias", "remove", "@other.test", cfg)
+	in.run("account", "remove", "bob@other.test", cfg)
+	in.run("domain", "remove", "other.test", cfg)
+	if out := in.run("domain", "list", cfg); strings.Contains(out, "other.test") {
+		t.Errorf("domain still listed after remove: %q", out)
+	}
+
+	// A config with an unknown key is refused with file and line.
+	bad := in.cfg + ".bad"
+	data, _ := os.ReadFile(in.cfg)
+	os.WriteFile(bad, append(data, []byte("\n[smtp]\nmax_recipientz = 3\n")...), 0o600)
+	cmd := exec.Command(in.bin, "serve", "--config", bad)
+	outb, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(outb), bad+":") {
+		t.Errorf("serve with a bad config: err=%v out=%q", err, outb)
+	}
+}
