@@ -88,7 +88,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 	id := s.nextID.Add(1)
 	c := &conn{srv: s, id: id, nc: nc, state: stateNotAuth}
 	host, _, _ := net.SplitHostPort(nc.RemoteAddr().String())
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() && !s.testNotLoopback {
 		c.loopback = true
 	}
 	c.log = s.log.With("conn", id, "remote", host)

@@ -212,7 +212,7 @@ func (c *conn) writeListLine(resp string, b store.Mailbox, hasChildren, childInf
 		attrs = append(attrs, b.SpecialUse)
 	}
 	c.enc.Raw("* ").Raw(resp).Raw(" (").Raw(strings.Join(attrs, " ")).Raw(`) "/" `)
-	c.enc.String(c.encodeName(b.Name))
+	c.enc.AString(c.encodeName(b.Name))
 	if childInfo {
 		c.enc.Raw(` ("CHILDINFO" ("SUBSCRIBED"))`)
 	}

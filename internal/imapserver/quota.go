@@ -27,7 +27,7 @@ func cmdGetQuotaRoot(ctx context.Context, c *conn, k *cmd) error {
 	if err != nil {
 		return err
 	}
-	c.enc.Raw("* QUOTAROOT ").String(c.encodeName(name))
+	c.enc.Raw("* QUOTAROOT ").AString(c.encodeName(name))
 	if u.QuotaBytes > 0 {
 		c.enc.Raw(` ""`)
 	}

@@ -166,7 +166,7 @@ func (c *conn) writeSelectResponses(ctx context.Context, name string) {
 	c.untagged("OK [HIGHESTMODSEQ %d] Highest", int64(s.modseq))
 	if c.enabled.rev2 {
 		c.enc.Raw("* LIST () \"/\" ")
-		c.enc.String(c.encodeName(s.mbox.Name)).CRLF()
+		c.enc.AString(c.encodeName(s.mbox.Name)).CRLF()
 	}
 }
 

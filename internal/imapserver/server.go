@@ -87,6 +87,9 @@ type Server struct {
 	hub      *hub
 
 	nextID atomic.Uint64
+	// testNotLoopback makes loopback clients count as remote, so that
+	// tests on 127.0.0.1 can check the plaintext-authentication rules.
+	testNotLoopback bool
 
 	mu        sync.Mutex // guards following
 	listeners map[net.Listener]struct{}

@@ -61,7 +61,7 @@ func (c *conn) writeStatus(ctx context.Context, mbox store.Mailbox, items []stri
 	if err != nil {
 		return err
 	}
-	c.enc.Raw("* STATUS ").String(c.encodeName(mbox.Name)).Raw(" (")
+	c.enc.Raw("* STATUS ").AString(c.encodeName(mbox.Name)).Raw(" (")
 	for i, it := range items {
 		if i > 0 {
 			c.enc.SP()
