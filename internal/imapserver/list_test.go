@@ -116,7 +116,7 @@ func TestMailboxNameEncoding(t *testing.T) {
 	e := newTestEnv(t)
 	e.addUser("alice@example.org")
 	c := e.login("alice@example.org")
-	c.ok("CREATE &ZeVnLIqe-")        // 日本語
+	c.ok("CREATE &ZeVnLIqe-")         // 日本語
 	c.ok(`CREATE "Entw&APw-rfe/alt"`) // Entwürfe/alt
 	lines := c.ok(`LIST "" "*"`)
 	mustHave(t, lines, `"/" &ZeVnLIqe-`)
