@@ -10,70 +10,77 @@ import (
 // broker fans committed ModSeqs out to Listen channels. Channels have a
 // buffer of one and a send replaces an unread value, so a slow reader sees
 // only the latest ModSeq and a publisher never blocks.
+//
+// Each subscriber remembers the highest ModSeq it was given (starting from
+// the account's ModSeq when it subscribed), so that announcements arriving
+// late or twice (a node hears its own commits again through PostgreSQL
+// NOTIFY) do not wake it for nothing.
 type broker struct {
-	mu     sync.Mutex // guards the fields below and every send and close on subscriber channels
-	subs   map[store.AccountID]map[chan store.ModSeq]struct{}
-	seen   map[store.AccountID]store.ModSeq // highest ModSeq announced, per listened account
+	mu     sync.Mutex // guards the fields below, and every send and close on subscriber channels
+	subs   map[store.AccountID]map[*sub]struct{}
 	closed bool
 }
 
+type sub struct {
+	ch   chan store.ModSeq
+	last store.ModSeq
+}
+
 func newBroker() *broker {
-	return &broker{
-		subs: make(map[store.AccountID]map[chan store.ModSeq]struct{}),
-		seen: make(map[store.AccountID]store.ModSeq),
-	}
+	return &broker{subs: make(map[store.AccountID]map[*sub]struct{})}
 }
 
 // Listen implements store.ChangeLog.
 func (s *Store) Listen(ctx context.Context, acct store.AccountID) <-chan store.ModSeq {
-	return s.broker.listen(ctx, acct)
+	// Read before subscribing: a change committed in between is newer
+	// than base, so it is still announced.
+	base, _ := s.HighestModSeq(ctx, acct)
+	return s.broker.listen(ctx, acct, base)
 }
 
-func (b *broker) listen(ctx context.Context, acct store.AccountID) <-chan store.ModSeq {
-	ch := make(chan store.ModSeq, 1)
+func (b *broker) listen(ctx context.Context, acct store.AccountID, base store.ModSeq) <-chan store.ModSeq {
+	sb := &sub{ch: make(chan store.ModSeq, 1), last: base}
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
-		close(ch)
-		return ch
+		close(sb.ch)
+		return sb.ch
 	}
 	m := b.subs[acct]
 	if m == nil {
-		m = make(map[chan store.ModSeq]struct{})
+		m = make(map[*sub]struct{})
 		b.subs[acct] = m
 	}
-	m[ch] = struct{}{}
+	m[sb] = struct{}{}
 	b.mu.Unlock()
 	context.AfterFunc(ctx, func() {
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		if _, ok := b.subs[acct][ch]; !ok {
+		if _, ok := b.subs[acct][sb]; !ok {
 			return // already closed by closeAll
 		}
-		delete(b.subs[acct], ch)
+		delete(b.subs[acct], sb)
 		if len(b.subs[acct]) == 0 {
 			delete(b.subs, acct)
-			delete(b.seen, acct)
 		}
-		close(ch)
+		close(sb.ch)
 	})
-	return ch
+	return sb.ch
 }
 
 func (b *broker) publish(acct store.AccountID, modseq store.ModSeq) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	m := b.subs[acct]
-	if len(m) == 0 || modseq <= b.seen[acct] {
-		return
-	}
-	b.seen[acct] = modseq
-	for ch := range m {
+	for sb := range b.subs[acct] {
+		if modseq <= sb.last {
+			continue
+		}
+		sb.last = modseq
 		select {
-		case <-ch: // drop the unread older value
+		case <-sb.ch: // drop the unread older value
 		default:
 		}
-		ch <- modseq // cannot block: only publish sends, under mu
+		sb.ch <- modseq // cannot block: only publish sends, under mu
 	}
 }
 
@@ -92,8 +99,8 @@ func (b *broker) closeAll() {
 	defer b.mu.Unlock()
 	b.closed = true
 	for acct, m := range b.subs {
-		for ch := range m {
-			close(ch)
+		for sb := range m {
+			close(sb.ch)
 		}
 		delete(b.subs, acct)
 	}

@@ -230,7 +230,7 @@ func (w *wtx) cloneMessage(acct store.AccountID, msg store.MessageID) (store.Mes
 	const cols = `account_id, thread_id, blob_id, size, received_at, keywords, date, subject, from_addr, sender,
 		reply_to, to_addr, cc, bcc, message_id, in_reply_to, refs, preview, has_attachment`
 	var id store.MessageID
-	err = w.queryRow("INSERT INTO messages ("+cols+", modseq) SELECT "+cols+", ? FROM messages WHERE id = ? RETURNING id", modseq, msg).Scan(&id)
+	err = w.queryRow("INSERT INTO messages ("+cols+", modseq) SELECT "+cols+", CAST(? AS BIGINT) FROM messages WHERE id = ? RETURNING id", modseq, msg).Scan(&id)
 	if err != nil {
 		return 0, err
 	}

@@ -131,7 +131,8 @@ func (s *Store) MailboxStatus(ctx context.Context, acct store.AccountID, id stor
 		}
 		st.Subscribed = sub != 0
 		st.HighestModSeq = store.ModSeq(hi)
-		return r.queryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(1 - seen), 0), COALESCE(SUM(deleted), 0), COALESCE(SUM(size), 0)
+		return r.queryRow(ctx, `SELECT COUNT(*), CAST(COALESCE(SUM(1 - seen), 0) AS BIGINT),
+			CAST(COALESCE(SUM(deleted), 0) AS BIGINT), CAST(COALESCE(SUM(size), 0) AS BIGINT)
 			FROM mailbox_messages WHERE mailbox_id = ?`, id).Scan(&st.Messages, &st.Unseen, &st.Deleted, &st.Size)
 	})
 	return st, err

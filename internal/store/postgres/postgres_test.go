@@ -1,0 +1,92 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"freehold/internal/store"
+	"freehold/internal/store/postgres"
+	"freehold/internal/store/storetest"
+	"freehold/internal/testutil/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+func openDSN(t *testing.T, dsn string) store.Store {
+	s, err := postgres.Open(context.Background(), dsn, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return openDSN(t, pgtest.Start(t)) })
+}
+
+// TestTwoNodes runs two stores on one database, as two nodes do: a change
+// committed by one wakes the other's Listen, and concurrent deliveries
+// through both get distinct UIDs.
+func TestTwoNodes(t *testing.T) {
+	dsn := pgtest.Start(t)
+	a, b := openDSN(t, dsn), openDSN(t, dsn)
+	defer a.Close()
+	defer b.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := a.AddDomain(ctx, "example.org"); err != nil {
+		t.Fatal(err)
+	}
+	acct, err := a.CreateAccount(ctx, store.NewAccount{Address: "alice@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := b.Listen(ctx, acct.ID)
+	msg := func(i int) store.NewMessage {
+		return store.NewMessage{BlobID: fmt.Sprintf("%064x", i), Size: 10, ReceivedAt: time.Now()}
+	}
+	ds, err := a.Deliver(ctx, store.Delivery{Message: msg(0), Targets: []store.DeliveryTarget{{Account: acct.ID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := a.HighestModSeq(ctx, acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-ch:
+		if got != want {
+			t.Fatalf("node b heard %d, want %d", got, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("node b was not told of node a's delivery")
+	}
+
+	var wg sync.WaitGroup
+	const each = 20
+	for n, s := range []store.Store{a, b} {
+		wg.Go(func() {
+			for i := range each {
+				if _, err := s.Deliver(ctx, store.Delivery{Message: msg(1000*(n+1) + i), Targets: []store.DeliveryTarget{{Account: acct.ID}}}); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	es, err := b.Entries(ctx, acct.ID, ds[0].Mailbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 2*each+1 {
+		t.Fatalf("%d entries, want %d", len(es), 2*each+1)
+	}
+	for i, e := range es {
+		if e.UID != store.UID(i+1) {
+			t.Fatalf("UIDs not unique and dense: entry %d has UID %d", i, e.UID)
+		}
+	}
+}
