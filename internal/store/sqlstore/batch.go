@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"freehold/internal/store"
@@ -139,9 +140,8 @@ const maxAttempts = 4
 // announce the ModSeqs it committed to.
 func (s *Store) runOne(r runner, req *request, announce map[store.AccountID]store.ModSeq) error {
 	ctx := context.WithoutCancel(req.ctx)
-	tx := r.tx
 	for attempt := 1; ; attempt++ {
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT req"); err != nil {
+		if _, err := r.exec(ctx, "SAVEPOINT req"); err != nil {
 			return errTxBroken{err}
 		}
 		w := &wtx{
@@ -154,7 +154,7 @@ func (s *Store) runOne(r runner, req *request, announce map[store.AccountID]stor
 		}
 		err := w.run(req.fn)
 		if err == nil {
-			if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT req"); err != nil {
+			if _, err := r.exec(ctx, "RELEASE SAVEPOINT req"); err != nil {
 				return errTxBroken{err}
 			}
 			for acct, m := range w.modseqs {
@@ -162,10 +162,10 @@ func (s *Store) runOne(r runner, req *request, announce map[store.AccountID]stor
 			}
 			return nil
 		}
-		if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT req"); rerr != nil {
+		if _, rerr := r.exec(ctx, "ROLLBACK TO SAVEPOINT req"); rerr != nil {
 			return errTxBroken{rerr}
 		}
-		if _, rerr := tx.ExecContext(ctx, "RELEASE SAVEPOINT req"); rerr != nil {
+		if _, rerr := r.exec(ctx, "RELEASE SAVEPOINT req"); rerr != nil {
 			return errTxBroken{rerr}
 		}
 		if attempt < maxAttempts && s.d.IsRetryable != nil && s.d.IsRetryable(err) {
@@ -186,6 +186,15 @@ type wtx struct {
 	// changed: one per account per request.
 	modseqs map[store.AccountID]store.ModSeq
 	noted   map[noteKey]struct{} // changes already logged by this request
+	// changes holds the change log rows of this request, written in one
+	// statement when it ends.
+	changes []changeRow
+}
+
+type changeRow struct {
+	acct store.AccountID
+	m    store.ModSeq
+	c    store.Change
 }
 
 type noteKey struct {
@@ -204,6 +213,9 @@ func (w *wtx) run(fn func(*wtx) error) (err error) {
 		}
 	}()
 	if err := fn(w); err != nil {
+		return err
+	}
+	if err := w.flushChanges(); err != nil {
 		return err
 	}
 	if w.s.d.Notify {
@@ -243,7 +255,8 @@ func (w *wtx) modseq(acct store.AccountID) (store.ModSeq, error) {
 
 // logChange appends c to acct's change log at this request's ModSeq. An
 // OpUpdated of an object already logged by this request is dropped: one
-// entry per object per ModSeq is enough to sync.
+// entry per object per ModSeq is enough to sync. Rows are written when the
+// request ends.
 func (w *wtx) logChange(acct store.AccountID, c store.Change) error {
 	m, err := w.modseq(acct)
 	if err != nil {
@@ -256,8 +269,22 @@ func (w *wtx) logChange(acct store.AccountID, c store.Change) error {
 		}
 		w.noted[k] = struct{}{}
 	}
-	_, err = w.exec(`INSERT INTO changes (account_id, modseq, kind, op, object_id, mailbox_id, uid, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		acct, m, int64(c.Kind), int64(c.Op), c.ID, int64(c.Mailbox), int64(c.UID), nanos(w.now))
-	return err
+	w.changes = append(w.changes, changeRow{acct, m, c})
+	return nil
+}
+
+// changeChunk is the most rows one INSERT into changes carries.
+const changeChunk = 32
+
+func (w *wtx) flushChanges() error {
+	at := nanos(w.now)
+	return chunksOf(w.changes, changeChunk, func(rows []changeRow) error {
+		args := make([]any, 0, 8*len(rows))
+		for _, r := range rows {
+			args = append(args, r.acct, r.m, int64(r.c.Kind), int64(r.c.Op), r.c.ID, int64(r.c.Mailbox), int64(r.c.UID), at)
+		}
+		values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?), ", len(rows)), ", ")
+		_, err := w.exec("INSERT INTO changes (account_id, modseq, kind, op, object_id, mailbox_id, uid, at) VALUES "+values, args...)
+		return err
+	})
 }

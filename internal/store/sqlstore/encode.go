@@ -104,8 +104,13 @@ func padded[T any](vals []T) []any {
 
 // chunks calls fn on successive slices of at most inChunk values.
 func chunks[T any](vals []T, fn func([]T) error) error {
+	return chunksOf(vals, inChunk, fn)
+}
+
+// chunksOf calls fn on successive slices of at most size values.
+func chunksOf[T any](vals []T, size int, fn func([]T) error) error {
 	for len(vals) > 0 {
-		n := min(len(vals), inChunk)
+		n := min(len(vals), size)
 		if err := fn(vals[:n]); err != nil {
 			return err
 		}

@@ -224,7 +224,7 @@ func (w *wtx) cloneMessage(acct store.AccountID, msg store.MessageID) (store.Mes
 	if err := w.queryRow("SELECT size FROM messages WHERE id = ?", msg).Scan(&size); err != nil {
 		return 0, err
 	}
-	if err := w.checkQuota(acct, size); err != nil {
+	if err := w.charge(acct, 1, size); err != nil {
 		return 0, err
 	}
 	const cols = `account_id, thread_id, blob_id, size, received_at, keywords, date, subject, from_addr, sender,
@@ -232,9 +232,6 @@ func (w *wtx) cloneMessage(acct store.AccountID, msg store.MessageID) (store.Mes
 	var id store.MessageID
 	err = w.queryRow("INSERT INTO messages ("+cols+", modseq) SELECT "+cols+", CAST(? AS BIGINT) FROM messages WHERE id = ? RETURNING id", modseq, msg).Scan(&id)
 	if err != nil {
-		return 0, err
-	}
-	if _, err := w.exec("UPDATE accounts SET msg_count = msg_count + 1, msg_bytes = msg_bytes + ? WHERE id = ?", size, acct); err != nil {
 		return 0, err
 	}
 	var thread int64

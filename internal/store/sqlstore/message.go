@@ -44,9 +44,6 @@ func (s *Store) Deliver(ctx context.Context, d store.Delivery) ([]store.Delivere
 }
 
 func (w *wtx) deliverOne(m store.NewMessage, t store.DeliveryTarget) (store.Delivered, error) {
-	if err := w.checkQuota(t.Account, m.Size); err != nil {
-		return store.Delivered{}, err
-	}
 	mb, err := w.targetMailbox(t.Account, t.Mailbox)
 	if err != nil {
 		return store.Delivered{}, err
@@ -93,9 +90,6 @@ func (s *Store) Append(ctx context.Context, acct store.AccountID, mailbox store.
 		if _, err := mailboxByID(w.ctx, w.r, acct, mailbox); err != nil {
 			return err
 		}
-		if err := w.checkQuota(acct, m.Size); err != nil {
-			return err
-		}
 		kw := store.NormalizeKeywords(m.Keywords)
 		id, err := w.insertMessage(acct, m, kw)
 		if err != nil {
@@ -112,10 +106,39 @@ func (s *Store) Append(ctx context.Context, acct store.AccountID, mailbox store.
 	return e, err
 }
 
+// charge adds count messages of bytes to the account's usage counters,
+// and fails with ErrQuotaExceeded when that takes it over its quota (the
+// failing request is rolled back, counters included). It takes the
+// request's ModSeq for the account in the same statement when it has not
+// been taken yet: a delivery's hot path.
+func (w *wtx) charge(acct store.AccountID, count, bytes int64) error {
+	var quota, used int64
+	var err error
+	if _, ok := w.modseqs[acct]; ok {
+		err = w.queryRow("UPDATE accounts SET msg_count = msg_count + ?, msg_bytes = msg_bytes + ? WHERE id = ? RETURNING quota_bytes, msg_bytes",
+			count, bytes, acct).Scan(&quota, &used)
+	} else {
+		var m store.ModSeq
+		err = w.queryRow(`UPDATE accounts SET highest_modseq = highest_modseq + 1, msg_count = msg_count + ?, msg_bytes = msg_bytes + ?
+			WHERE id = ? RETURNING highest_modseq, quota_bytes, msg_bytes`, count, bytes, acct).Scan(&m, &quota, &used)
+		if err == nil {
+			w.modseqs[acct] = m
+		}
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound("account %d", acct)
+	}
+	if err != nil {
+		return err
+	}
+	if bytes > 0 && quota > 0 && used > quota {
+		return fmt.Errorf("account %d would use %d of %d bytes: %w", acct, used, quota, store.ErrQuotaExceeded)
+	}
+	return nil
+}
+
 // checkQuota fails with ErrQuotaExceeded when adding size bytes would take
-// the account over its quota. It reads the usage counter kept in the
-// account row, which this transaction holds locked (PostgreSQL) or which
-// only the single writer changes (SQLite).
+// the account over its quota, without changing anything.
 func (w *wtx) checkQuota(acct store.AccountID, size int64) error {
 	var quota, used int64
 	err := w.queryRow("SELECT quota_bytes, msg_bytes FROM accounts WHERE id = ?", acct).Scan(&quota, &used)
@@ -134,10 +157,10 @@ func (w *wtx) checkQuota(acct store.AccountID, size int64) error {
 // insertMessage stores a message row in its thread and counts it in the
 // account's usage. The caller adds it to a mailbox.
 func (w *wtx) insertMessage(acct store.AccountID, m store.NewMessage, kw []string) (store.MessageID, error) {
-	modseq, err := w.modseq(acct)
-	if err != nil {
+	if err := w.charge(acct, 1, m.Size); err != nil {
 		return 0, err
 	}
+	modseq := w.modseqs[acct]
 	thread, err := w.assignThread(acct, m.Envelope)
 	if err != nil {
 		return 0, err
@@ -154,9 +177,6 @@ func (w *wtx) insertMessage(acct store.AccountID, m store.NewMessage, kw []strin
 		env.MessageID, jsonText(nonNil(env.InReplyTo)), jsonText(nonNil(env.References)),
 		m.Preview, b2i(m.HasAttachment), modseq).Scan(&id)
 	if err != nil {
-		return 0, err
-	}
-	if _, err := w.exec("UPDATE accounts SET msg_count = msg_count + 1, msg_bytes = msg_bytes + ? WHERE id = ?", m.Size, acct); err != nil {
 		return 0, err
 	}
 	return id, w.logChange(acct, store.Change{Kind: store.ChangeEmail, Op: store.OpCreated, ID: int64(id)})
@@ -252,7 +272,7 @@ func (w *wtx) addEntry(acct store.AccountID, mailbox store.MailboxID, msg store.
 		return 0, err
 	}
 	var uid int64
-	if err := w.queryRow("UPDATE mailboxes SET uid_next = uid_next + 1 WHERE id = ? RETURNING uid_next - 1", mailbox).Scan(&uid); err != nil {
+	if err := w.queryRow("UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = ? WHERE id = ? RETURNING uid_next - 1", modseq, mailbox).Scan(&uid); err != nil {
 		return 0, err
 	}
 	if uid >= 1<<32-1 {
@@ -266,7 +286,13 @@ func (w *wtx) addEntry(acct store.AccountID, mailbox store.MailboxID, msg store.
 	if err := w.logChange(acct, store.Change{Kind: store.ChangeEntry, Op: store.OpCreated, ID: int64(msg), Mailbox: mailbox, UID: store.UID(uid)}); err != nil {
 		return 0, err
 	}
-	return store.UID(uid), w.contentsChanged(acct, mailbox)
+	// HIGHESTMODSEQ was set above; only the change remains to be noted.
+	k := noteKey{kind: 0, id: int64(mailbox)}
+	if _, ok := w.noted[k]; ok {
+		return store.UID(uid), nil
+	}
+	w.noted[k] = struct{}{}
+	return store.UID(uid), w.logChange(acct, store.Change{Kind: store.ChangeMailbox, Op: store.OpUpdated, ID: int64(mailbox)})
 }
 
 // contentsChanged records that a mailbox's entries changed: its
@@ -369,7 +395,7 @@ func (w *wtx) destroyMessage(acct store.AccountID, msg store.MessageID) error {
 	if _, err := w.exec("DELETE FROM messages WHERE id = ?", msg); err != nil {
 		return err
 	}
-	if _, err := w.exec("UPDATE accounts SET msg_count = msg_count - 1, msg_bytes = msg_bytes - ? WHERE id = ?", size, acct); err != nil {
+	if err := w.charge(acct, -1, -size); err != nil {
 		return err
 	}
 	if err := w.logChange(acct, store.Change{Kind: store.ChangeEmail, Op: store.OpDestroyed, ID: int64(msg)}); err != nil {
