@@ -18,6 +18,16 @@ func (s *Server) methodTable() map[string]method {
 		"Mailbox/query":        {CapMail, mailboxQuery},
 		"Mailbox/queryChanges": {CapMail, mailboxQueryChanges},
 		"Mailbox/set":          {CapMail, mailboxSet},
+		"Thread/get":           {CapMail, threadGet},
+		"Thread/changes":       {CapMail, threadChanges},
+		"Email/get":            {CapMail, emailGet},
+		"Email/changes":        {CapMail, emailChanges},
+		"Email/query":          {CapMail, emailQuery},
+		"Email/queryChanges":   {CapMail, emailQueryChanges},
+		"Email/set":            {CapMail, emailSet},
+		"Email/import":         {CapMail, emailImport},
+		"Email/copy":           {CapMail, emailCopy},
+		"Email/parse":          {CapMail, emailParse},
 	}
 }
 

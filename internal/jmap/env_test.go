@@ -293,3 +293,17 @@ func strs(v any) []string {
 }
 
 var errNope = errors.New("nope")
+
+// get fetches a path as acct.
+func (e *testEnv) get(acct store.Account, path string) ([]byte, int) {
+	e.t.Helper()
+	req, _ := http.NewRequest("GET", e.http.URL+path, nil)
+	req.SetBasicAuth(acct.Address, "x")
+	resp, err := e.client.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return b, resp.StatusCode
+}

@@ -94,34 +94,50 @@ func parsePart(raw []byte, start, end int, prefix string, depth int, count *int,
 }
 
 // parseRawHeader splits a header block into fields and returns the offset
-// of the body (after the blank line, or the end when there is none).
+// of the body (after the blank line, or the end when there is none). A
+// field's Raw keeps its folds and line ends as written.
 func parseRawHeader(b []byte) ([]rawField, int) {
 	var fields []rawField
+	valStart, valEnd := -1, -1 // the current field's value range
+	flush := func() {
+		if valStart >= 0 {
+			fields[len(fields)-1].Raw = string(b[valStart:valEnd])
+		}
+		valStart = -1
+	}
 	i := 0
 	for i < len(b) {
 		lineEnd := bytes.IndexByte(b[i:], '\n')
+		next := len(b)
 		if lineEnd < 0 {
 			lineEnd = len(b)
 		} else {
 			lineEnd += i
+			next = lineEnd + 1
 		}
-		line := b[i:lineEnd]
-		if len(bytes.TrimRight(line, "\r")) == 0 {
-			return fields, min(lineEnd+1, len(b))
+		content := lineEnd
+		if content > i && b[content-1] == '\r' {
+			content--
 		}
-		if line[0] == ' ' || line[0] == '\t' {
-			if len(fields) > 0 {
-				f := &fields[len(fields)-1]
-				f.Raw += "\n" + string(bytes.TrimRight(line, "\r"))
+		if content == i {
+			flush()
+			return fields, next
+		}
+		switch {
+		case b[i] == ' ' || b[i] == '\t':
+			if valStart >= 0 {
+				valEnd = content
 			}
-		} else if c := bytes.IndexByte(line, ':'); c > 0 {
-			fields = append(fields, rawField{
-				Name: string(bytes.TrimSpace(line[:c])),
-				Raw:  string(bytes.TrimRight(line[c+1:], "\r")),
-			})
+		default:
+			flush()
+			if c := bytes.IndexByte(b[i:content], ':'); c > 0 {
+				fields = append(fields, rawField{Name: string(bytes.TrimSpace(b[i : i+c]))})
+				valStart, valEnd = i+c+1, content
+			}
 		}
-		i = lineEnd + 1
+		i = next
 	}
+	flush()
 	return fields, len(b)
 }
 
