@@ -157,7 +157,7 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
 	shutdown  bool
-	done      chan struct{} // closed when the last conn ends after shutdown
+	done      chan struct{} // made by Shutdown; closed when no conn is left
 }
 
 // New checks o and returns a Server.
@@ -299,9 +299,12 @@ func (s *Server) unregister(c *conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.conns, c)
-	if s.shutdown && len(s.conns) == 0 && s.done != nil {
-		close(s.done)
-		s.done = nil
+	if s.done != nil && len(s.conns) == 0 {
+		select {
+		case <-s.done:
+		default:
+			close(s.done)
+		}
 	}
 }
 
@@ -321,12 +324,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for c := range s.conns {
 		conns = append(conns, c)
 	}
-	done := make(chan struct{})
-	if len(s.conns) == 0 {
-		close(done)
-	} else {
-		s.done = done
+	if s.done == nil {
+		// Made once, so that concurrent or repeated Shutdowns all wait
+		// for the same moment.
+		s.done = make(chan struct{})
+		if len(s.conns) == 0 {
+			close(s.done)
+		}
 	}
+	done := s.done
 	s.mu.Unlock()
 
 	for _, c := range conns {
