@@ -396,3 +396,45 @@ func TestMXUTF8(t *testing.T) {
 		t.Error("Received should say UTF8SMTP")
 	}
 }
+
+// TestMXNeverRelays tries the classic ways to make an MX relay: source
+// routes, percent hacks, quoted at-signs and bang paths all stay local or
+// are refused.
+func TestMXNeverRelays(t *testing.T) {
+	ts := startServer(t, standardBackend(), Options{})
+	d := dial(t, ts)
+	d.run(`
+		s: 220
+		c: EHLO c
+		s: 250-mx.test
+		s: 250-PIPELINING
+		s: 250-SIZE
+		s: 250-8BITMIME
+		s: 250-SMTPUTF8
+		s: 250-ENHANCEDSTATUSCODES
+		s: 250-CHUNKING
+		s: 250-LIMITS
+		s: 250 STARTTLS
+		c: MAIL FROM:<alice@example.org>
+		s: 250
+		c: RCPT TO:<victim@remote.example>
+		s: 554 5.7.1 Relay access denied
+		c: RCPT TO:<@example.org:victim@remote.example>
+		s: 554 5.7.1 Relay access denied
+		c: RCPT TO:<victim%remote.example@example.org>
+		s: 550 5.1.1
+		c: RCPT TO:<"victim@remote.example"@example.org>
+		s: 550 5.1.1
+		c: RCPT TO:<remote.example!victim@example.org>
+		s: 550 5.1.1
+		c: RCPT TO:<victim@remote.example.>
+		s: 554 5.7.1
+		c: RCPT TO:<victim@[192.0.2.1]>
+		s: 553 5.1.3
+		c: DATA
+		s: 554 5.5.1 No valid recipients
+	`)
+	if dels, q := ts.be.snapshot(); len(dels)+len(q) != 0 {
+		t.Errorf("something was accepted: %+v %+v", dels, q)
+	}
+}
