@@ -28,6 +28,23 @@ func (s *Server) methodTable() map[string]method {
 		"Email/import":         {CapMail, emailImport},
 		"Email/copy":           {CapMail, emailCopy},
 		"Email/parse":          {CapMail, emailParse},
+		// RFC 8621 §6, §8.
+		"Identity/get":                 {CapSubmit, identityGet},
+		"Identity/changes":             {CapSubmit, identityChanges},
+		"Identity/set":                 {CapSubmit, identitySet},
+		"EmailSubmission/get":          {CapSubmit, submissionGet},
+		"EmailSubmission/changes":      {CapSubmit, submissionChanges},
+		"EmailSubmission/query":        {CapSubmit, submissionQuery},
+		"EmailSubmission/queryChanges": {CapSubmit, submissionQueryChanges},
+		"EmailSubmission/set":          {CapSubmit, submissionSet},
+		"VacationResponse/get":         {CapVacation, vacationGet},
+		"VacationResponse/set":         {CapVacation, vacationSet},
+		// Freehold extensions.
+		"Label/get":     {CapLabels, labelGet},
+		"Label/changes": {CapLabels, labelChanges},
+		"Label/set":     {CapLabels, labelSet},
+		"Settings/get":  {CapSettings, settingsGet},
+		"Settings/set":  {CapSettings, settingsSet},
 	}
 }
 

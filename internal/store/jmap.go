@@ -227,9 +227,10 @@ type Submissions interface {
 	// DueSubmissions returns up to limit pending submissions, of any
 	// account, whose SendAt is not after now and whose lease has expired.
 	DueSubmissions(ctx context.Context, now time.Time, limit int) ([]Submission, error)
-	// ClaimSubmission takes the lease of a due submission until until;
-	// false if another node holds it or it is no longer pending.
-	ClaimSubmission(ctx context.Context, id SubmissionID, now, until time.Time) (bool, error)
+	// ClaimSubmission takes the lease of a due submission until until and
+	// returns it; false if another node holds it or it is no longer
+	// pending.
+	ClaimSubmission(ctx context.Context, id SubmissionID, now, until time.Time) (Submission, bool, error)
 	// FinishSubmission marks a claimed submission final with its result.
 	FinishSubmission(ctx context.Context, id SubmissionID, released time.Time, result []byte) error
 }

@@ -141,16 +141,22 @@ func (s *Store) DueSubmissions(ctx context.Context, now time.Time, limit int) ([
 }
 
 // ClaimSubmission implements store.Submissions.
-func (s *Store) ClaimSubmission(ctx context.Context, id store.SubmissionID, now, until time.Time) (bool, error) {
+func (s *Store) ClaimSubmission(ctx context.Context, id store.SubmissionID, now, until time.Time) (store.Submission, bool, error) {
+	var sub store.Submission
 	var ok bool
 	err := s.write(ctx, func(w *wtx) error {
 		n, err := w.execN(`UPDATE jmap_submissions SET claimed_until = ?
 			WHERE id = ? AND undo_status = ? AND claimed_until <= ? AND send_at <= ?`,
 			nanos(until), id, store.UndoPending, nanos(now), nanos(now))
-		ok = n == 1
+		if err != nil || n != 1 {
+			ok = false
+			return err
+		}
+		ok = true
+		sub, err = scanSubmission(w.queryRow("SELECT "+submissionCols+" FROM jmap_submissions WHERE id = ?", id))
 		return err
 	})
-	return ok, err
+	return sub, ok, err
 }
 
 // FinishSubmission implements store.Submissions.

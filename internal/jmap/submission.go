@@ -1,0 +1,734 @@
+package jmap
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"freehold/internal/blob"
+	"freehold/internal/store"
+)
+
+// EmailSubmission (RFC 8621 §7). A submission is stored pending with its
+// sendAt: now plus the user's undo delay, or a later time the client asked
+// for (sendAt via FUTURERELEASE's HOLDUNTIL/HOLDFOR parameters, RFC 4865).
+// Until then it can be cancelled (undoStatus "canceled"); Run releases it
+// to the Submitter when it is due, and it becomes final.
+
+func submissionIDString(id store.SubmissionID) string { return formatID(prefixSubmission, int64(id)) }
+
+func parseSubmissionID(s string) (store.SubmissionID, bool) {
+	n, ok := parseID(prefixSubmission, s)
+	return store.SubmissionID(n), ok
+}
+
+var submissionProps = []string{"id", "identityId", "emailId", "threadId", "envelope", "sendAt",
+	"undoStatus", "deliveryStatus", "dsnBlobIds", "mdnBlobIds"}
+
+// envelopeJSON is the Envelope object (RFC 8621 §7).
+type envelopeJSON struct {
+	MailFrom addressJSON   `json:"mailFrom"`
+	RcptTo   []addressJSON `json:"rcptTo"`
+}
+
+type addressJSON struct {
+	Email      string            `json:"email"`
+	Parameters map[string]string `json:"parameters"`
+}
+
+// deliveryResult is what the store keeps of a release, per recipient.
+type deliveryResult map[string]deliveryStatus
+
+type deliveryStatus struct {
+	SMTPReply string `json:"smtpReply"`
+	Delivered string `json:"delivered"`
+	Displayed string `json:"displayed"`
+}
+
+func renderSubmission(sub store.Submission) map[string]any {
+	var params map[string]string
+	_ = json.Unmarshal(sub.MailFromParams, &params)
+	env := envelopeJSON{MailFrom: addressJSON{Email: sub.MailFrom, Parameters: params}}
+	for _, r := range sub.Rcpts {
+		env.RcptTo = append(env.RcptTo, addressJSON{Email: r})
+	}
+	var ds any
+	if len(sub.Result) > 0 {
+		var dr deliveryResult
+		if json.Unmarshal(sub.Result, &dr) == nil {
+			ds = dr
+		}
+	}
+	return map[string]any{
+		"id":             submissionIDString(sub.ID),
+		"identityId":     formatID(prefixIdentity, sub.IdentityID),
+		"emailId":        emailIDString(sub.EmailID),
+		"threadId":       threadIDString(sub.ThreadID),
+		"envelope":       env,
+		"sendAt":         sub.SendAt.UTC().Format(time.RFC3339),
+		"undoStatus":     sub.UndoStatus,
+		"deliveryStatus": ds,
+		"dsnBlobIds":     []string{},
+		"mdnBlobIds":     []string{},
+	}
+}
+
+// submissionGet implements EmailSubmission/get (RFC 8621 §7.1).
+func submissionGet(ctx context.Context, c *call) (any, error) {
+	var a getArgs
+	if err := c.decode(&a); err != nil {
+		return nil, err
+	}
+	if err := c.checkGet(&a); err != nil {
+		return nil, err
+	}
+	want, err := wantProps(a.Properties, submissionProps, submissionProps)
+	if err != nil {
+		return nil, err
+	}
+	_, state, err := c.state(ctx)
+	if err != nil {
+		return nil, err
+	}
+	resp := &getResponse{AccountID: a.AccountID, State: state, List: []any{}, NotFound: []string{}}
+	var ids []store.SubmissionID
+	if a.IDs != nil {
+		ids = []store.SubmissionID{}
+		for _, raw := range *a.IDs {
+			id, _ := c.resolveID(raw)
+			if n, ok := parseSubmissionID(id); ok {
+				ids = append(ids, n)
+			}
+		}
+	}
+	subs, err := c.s.st.Submissions(ctx, c.acct().ID, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]store.Submission{}
+	for _, s := range subs {
+		byID[submissionIDString(s.ID)] = s
+	}
+	if a.IDs == nil {
+		for _, s := range subs {
+			resp.List = append(resp.List, pick(renderSubmission(s), want))
+		}
+		return resp, nil
+	}
+	for _, raw := range *a.IDs {
+		id, _ := c.resolveID(raw)
+		if s, ok := byID[id]; ok {
+			resp.List = append(resp.List, pick(renderSubmission(s), want))
+		} else {
+			resp.NotFound = append(resp.NotFound, raw)
+		}
+	}
+	return resp, nil
+}
+
+func submissionChanges(ctx context.Context, c *call) (any, error) {
+	return c.simpleChanges(ctx, store.ChangeSubmission, func(n int64) string { return submissionIDString(store.SubmissionID(n)) })
+}
+
+type submissionSetArgs struct {
+	setArgs
+	OnSuccessUpdateEmail  map[string]json.RawMessage `json:"onSuccessUpdateEmail"`
+	OnSuccessDestroyEmail []string                   `json:"onSuccessDestroyEmail"`
+}
+
+// submissionSet implements EmailSubmission/set (RFC 8621 §7.5).
+func submissionSet(ctx context.Context, c *call) (any, error) {
+	var a submissionSetArgs
+	if err := c.decode(&a); err != nil {
+		return nil, err
+	}
+	_, state, err := c.state(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkSet(&a.setArgs, state); err != nil {
+		return nil, err
+	}
+	resp := newSetResponse(a.AccountID, state)
+	emailOf := map[string]store.MessageID{} // submission id or "#creation id" → email
+	release := map[string]store.SubmissionID{} // creation id → submission to send now
+	for _, cid := range sortedKeys(a.Create) {
+		sub, se := c.submissionCreate(ctx, a.Create[cid])
+		if se != nil {
+			resp.NotCreated[cid] = se
+			continue
+		}
+		id := submissionIDString(sub.ID)
+		c.req.created[cid] = id
+		emailOf["#"+cid] = sub.EmailID
+		resp.Created[cid] = map[string]any{"id": id, "threadId": threadIDString(sub.ThreadID),
+			"sendAt": sub.SendAt.UTC().Format(time.RFC3339), "undoStatus": store.UndoPending}
+		if !sub.SendAt.After(c.s.now()) {
+			release[cid] = sub.ID
+		}
+	}
+	for _, id := range sortedKeys(a.Update) {
+		if se := c.submissionUpdate(ctx, id, a.Update[id]); se != nil {
+			resp.NotUpdated[id] = se
+		} else {
+			resp.Updated[id] = nil
+		}
+	}
+	for _, raw := range a.Destroy {
+		id, _ := c.resolveID(raw)
+		n, ok := parseSubmissionID(id)
+		if !ok {
+			resp.NotDestroyed[raw] = &SetError{Type: setNotFound}
+			continue
+		}
+		if err := c.s.st.DeleteSubmission(ctx, c.acct().ID, n); err != nil {
+			resp.NotDestroyed[raw] = storeSetErr(err)
+			continue
+		}
+		resp.Destroyed = append(resp.Destroyed, raw)
+	}
+	// Submissions with no delay go out now, before the answer.
+	for cid, id := range release {
+		if err := c.s.releaseOne(ctx, id); err != nil {
+			// Still pending: Run retries it.
+			c.s.log.Warn("submission release", "id", id, "err", err)
+			continue
+		}
+		resp.Created[cid].(map[string]any)["undoStatus"] = store.UndoFinal
+	}
+	if err := c.onSuccess(ctx, &a, resp, emailOf); err != nil {
+		return nil, err
+	}
+	_, resp.NewState, err = c.state(ctx)
+	return resp, err
+}
+
+// onSuccess applies onSuccessUpdateEmail/onSuccessDestroyEmail and adds
+// the implicit Email/set response (RFC 8621 §7.5).
+func (c *call) onSuccess(ctx context.Context, a *submissionSetArgs, resp *setResponse, emailOf map[string]store.MessageID) error {
+	if len(a.OnSuccessUpdateEmail) == 0 && len(a.OnSuccessDestroyEmail) == 0 {
+		return nil
+	}
+	_, state, err := c.state(ctx)
+	if err != nil {
+		return err
+	}
+	// Existing submissions named by id.
+	lookup := func(key string) (store.MessageID, bool) {
+		if e, ok := emailOf[key]; ok {
+			return e, true
+		}
+		if strings.HasPrefix(key, "#") {
+			return 0, false
+		}
+		n, ok := parseSubmissionID(key)
+		if !ok {
+			return 0, false
+		}
+		if _, updated := resp.Updated[key]; !updated {
+			return 0, false
+		}
+		subs, err := c.s.st.Submissions(ctx, c.acct().ID, []store.SubmissionID{n})
+		if err != nil || len(subs) == 0 {
+			return 0, false
+		}
+		return subs[0].EmailID, true
+	}
+	er := newSetResponse(a.AccountID, state)
+	for _, key := range sortedKeys(a.OnSuccessUpdateEmail) {
+		email, ok := lookup(key)
+		if !ok {
+			continue // the submission failed: nothing to do
+		}
+		eid := emailIDString(email)
+		if se := c.emailUpdate(ctx, eid, a.OnSuccessUpdateEmail[key]); se != nil {
+			er.NotUpdated[eid] = se
+		} else {
+			er.Updated[eid] = nil
+		}
+	}
+	for _, key := range a.OnSuccessDestroyEmail {
+		email, ok := lookup(key)
+		if !ok {
+			continue
+		}
+		eid := emailIDString(email)
+		if se := c.emailDestroy(ctx, eid); se != nil {
+			er.NotDestroyed[eid] = se
+		} else {
+			er.Destroyed = append(er.Destroyed, eid)
+		}
+	}
+	_, er.NewState, err = c.state(ctx)
+	if err != nil {
+		return err
+	}
+	return c.addResponse("Email/set", er)
+}
+
+type submissionIn struct {
+	IdentityID string        `json:"identityId"`
+	EmailID    string        `json:"emailId"`
+	Envelope   *envelopeJSON `json:"envelope"`
+}
+
+// maxRcpts bounds the recipients of one submission.
+const maxRcpts = 500
+
+func (c *call) submissionCreate(ctx context.Context, raw json.RawMessage) (store.Submission, *SetError) {
+	acct := c.acct()
+	if c.s.submitter == nil {
+		return store.Submission{}, &SetError{Type: setForbiddenToSend, Description: "sending is not configured"}
+	}
+	var in submissionIn
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return store.Submission{}, invalidProps("bad EmailSubmission")
+	}
+	var rawMap map[string]json.RawMessage
+	_ = json.Unmarshal(raw, &rawMap)
+	for k := range rawMap {
+		if k != "identityId" && k != "emailId" && k != "envelope" {
+			return store.Submission{}, invalidProps("cannot set "+k, k)
+		}
+	}
+	ident, se := c.findIdentity(ctx, in.IdentityID)
+	if se != nil {
+		return store.Submission{}, se
+	}
+	eid, _ := c.resolveID(in.EmailID)
+	en, ok := parseEmailID(eid)
+	var msgs []store.Message
+	if ok {
+		msgs, _ = c.s.st.Messages(ctx, acct.ID, []store.MessageID{en})
+	}
+	if len(msgs) == 0 {
+		return store.Submission{}, invalidProps("no such email", "emailId")
+	}
+	msg := msgs[0]
+	identEmail, _ := ident.obj["email"].(string)
+	env, se := c.submissionEnvelope(ctx, in.Envelope, msg, identEmail)
+	if se != nil {
+		return store.Submission{}, se
+	}
+	sendAt, se := c.holdUntil(ctx, env.MailFrom.Parameters)
+	if se != nil {
+		return store.Submission{}, se
+	}
+	data, err := blob.ReadAll(ctx, c.s.blobs, msg.BlobID)
+	if err != nil {
+		return store.Submission{}, &SetError{Type: setInvalidEmail, Description: "the email cannot be read"}
+	}
+	out := stripHeader(data, "Bcc")
+	blobID, size, err := c.s.blobs.Put(ctx, bytes.NewReader(out))
+	if err != nil {
+		return store.Submission{}, &SetError{Type: setForbidden, Description: "the message could not be stored"}
+	}
+	params, _ := json.Marshal(env.MailFrom.Parameters)
+	sub := store.Submission{Account: acct.ID, IdentityID: ident.id, EmailID: msg.ID, ThreadID: msg.ThreadID,
+		MailFrom: env.MailFrom.Email, MailFromParams: params, BlobID: blobID, Size: size, Created: c.s.now(),
+		SendAt: sendAt, UndoStatus: store.UndoPending}
+	for _, r := range env.RcptTo {
+		sub.Rcpts = append(sub.Rcpts, r.Email)
+	}
+	id, err := c.s.st.CreateSubmission(ctx, sub)
+	if err != nil {
+		return store.Submission{}, storeSetErr(err)
+	}
+	sub.ID = id
+	return sub, nil
+}
+
+func (c *call) findIdentity(ctx context.Context, raw string) (storedObject, *SetError) {
+	if err := c.s.ensureIdentity(ctx, c.acct()); err != nil {
+		return storedObject{}, &SetError{Type: setForbidden}
+	}
+	t := identityType()
+	objs, err := t.load(ctx, c)
+	if err != nil {
+		return storedObject{}, &SetError{Type: setForbidden}
+	}
+	o, ok := t.find(objs, c, raw)
+	if !ok {
+		return storedObject{}, invalidProps("no such identity", "identityId")
+	}
+	return o, nil
+}
+
+// submissionEnvelope returns the envelope given, or the one derived from
+// the email (RFC 8621 §7.5: MAIL FROM from the identity, RCPT TO from To,
+// Cc and Bcc), and checks that the user may use its sender.
+func (c *call) submissionEnvelope(ctx context.Context, env *envelopeJSON, msg store.Message, identEmail string) (envelopeJSON, *SetError) {
+	acct := c.acct()
+	var out envelopeJSON
+	if env != nil {
+		out = *env
+	} else {
+		out.MailFrom.Email = identEmail
+		if strings.HasPrefix(identEmail, "*@") && len(msg.Envelope.From) > 0 {
+			out.MailFrom.Email = msg.Envelope.From[0].Address
+		}
+		seen := map[string]bool{}
+		for _, l := range [][]store.EnvelopeAddress{msg.Envelope.To, msg.Envelope.Cc, msg.Envelope.Bcc} {
+			for _, a := range l {
+				k := strings.ToLower(a.Address)
+				if a.Address != "" && !seen[k] {
+					seen[k] = true
+					out.RcptTo = append(out.RcptTo, addressJSON{Email: a.Address})
+				}
+			}
+		}
+	}
+	if len(out.RcptTo) == 0 {
+		return out, &SetError{Type: setNoRecipients}
+	}
+	if len(out.RcptTo) > maxRcpts {
+		return out, &SetError{Type: setTooManyRecipients, MaxSize: maxRcpts}
+	}
+	var bad []string
+	for _, r := range out.RcptTo {
+		if !strings.Contains(r.Email, "@") || strings.ContainsAny(r.Email, " <>\r\n") {
+			bad = append(bad, r.Email)
+		}
+	}
+	if bad != nil {
+		return out, &SetError{Type: setInvalidRecipients, InvalidRecipients: bad}
+	}
+	if ok, err := c.s.maySendAs(ctx, acct, out.MailFrom.Email); err != nil || !ok {
+		return out, &SetError{Type: setForbiddenMailFrom}
+	}
+	if identEmail != "" && !strings.HasPrefix(identEmail, "*@") {
+		if !strings.EqualFold(out.MailFrom.Email, identEmail) {
+			if ok, _ := c.s.maySendAs(ctx, acct, out.MailFrom.Email); !ok {
+				return out, &SetError{Type: setForbiddenMailFrom}
+			}
+		}
+	}
+	for _, f := range msg.Envelope.From {
+		if ok, err := c.s.maySendAs(ctx, acct, f.Address); err != nil || !ok {
+			return out, &SetError{Type: setForbiddenFrom}
+		}
+	}
+	return out, nil
+}
+
+// holdUntil computes sendAt: now plus the undo delay, or the FUTURERELEASE
+// time asked for (RFC 4865 HOLDUNTIL, an RFC 3339 time, or HOLDFOR,
+// seconds), whichever is later.
+func (c *call) holdUntil(ctx context.Context, params map[string]string) (time.Time, *SetError) {
+	now := c.s.now()
+	at := now.Add(c.s.undoDelay(ctx, c.acct().ID))
+	for k, v := range params {
+		var t time.Time
+		switch strings.ToUpper(k) {
+		case "HOLDUNTIL":
+			p, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return time.Time{}, invalidProps("bad HOLDUNTIL", "envelope")
+			}
+			t = p
+		case "HOLDFOR":
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				return time.Time{}, invalidProps("bad HOLDFOR", "envelope")
+			}
+			t = now.Add(time.Duration(n) * time.Second)
+		default:
+			continue
+		}
+		if t.Sub(now) > c.s.maxDelay {
+			return time.Time{}, invalidProps("the hold is longer than maxDelayedSend", "envelope")
+		}
+		if t.After(at) {
+			at = t
+		}
+	}
+	return at, nil
+}
+
+// stripHeader removes every field named name from a message's header.
+func stripHeader(raw []byte, name string) []byte {
+	var out bytes.Buffer
+	i, skipping := 0, false
+	for i < len(raw) {
+		end := bytes.IndexByte(raw[i:], '\n')
+		next := len(raw)
+		if end >= 0 {
+			next = i + end + 1
+		}
+		line := raw[i:next]
+		if len(bytes.TrimRight(line, "\r\n")) == 0 {
+			out.Write(raw[i:])
+			return out.Bytes()
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if !skipping {
+				out.Write(line)
+			}
+		} else {
+			c := bytes.IndexByte(line, ':')
+			skipping = c > 0 && strings.EqualFold(strings.TrimSpace(string(line[:c])), name)
+			if !skipping {
+				out.Write(line)
+			}
+		}
+		i = next
+	}
+	return out.Bytes()
+}
+
+// submissionUpdate allows only undoStatus "canceled" (RFC 8621 §7.5).
+func (c *call) submissionUpdate(ctx context.Context, rawID string, patch json.RawMessage) *SetError {
+	id, _ := c.resolveID(rawID)
+	n, ok := parseSubmissionID(id)
+	if !ok {
+		return &SetError{Type: setNotFound}
+	}
+	var p map[string]json.RawMessage
+	if json.Unmarshal(patch, &p) != nil {
+		return invalidProps("not a patch object")
+	}
+	for k, v := range p {
+		var s string
+		if k != "undoStatus" || json.Unmarshal(v, &s) != nil || s != store.UndoCanceled {
+			return invalidProps("only undoStatus can be set, to canceled", k)
+		}
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	err := c.s.st.CancelSubmission(ctx, c.acct().ID, n)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return &SetError{Type: setNotFound}
+	case errors.Is(err, store.ErrInvalid):
+		return &SetError{Type: setCannotUnsend}
+	case err != nil:
+		return storeSetErr(err)
+	}
+	return nil
+}
+
+// submissionFilter is an EmailSubmission/query FilterCondition.
+type submissionFilter struct {
+	Operator    string             `json:"operator"`
+	Conditions  []submissionFilter `json:"conditions"`
+	IdentityIDs []string           `json:"identityIds"`
+	EmailIDs    []string           `json:"emailIds"`
+	ThreadIDs   []string           `json:"threadIds"`
+	UndoStatus  *string            `json:"undoStatus"`
+	Before      *string            `json:"before"`
+	After       *string            `json:"after"`
+}
+
+func (f *submissionFilter) match(c *call, obj map[string]any, depth int) (bool, error) {
+	if depth > 16 {
+		return false, invalidArgs("filter nested too deeply")
+	}
+	if f.Operator != "" {
+		op, err := filterOperator(f.Operator)
+		if err != nil {
+			return false, err
+		}
+		n := 0
+		for i := range f.Conditions {
+			ok, err := f.Conditions[i].match(c, obj, depth+1)
+			if err != nil {
+				return false, err
+			}
+			if ok {
+				n++
+			}
+		}
+		return op == "AND" && n == len(f.Conditions) || op == "OR" && n > 0 || op == "NOT" && n == 0, nil
+	}
+	in := func(ids []string, v any) bool {
+		if ids == nil {
+			return true
+		}
+		return slices.ContainsFunc(ids, func(raw string) bool { r, _ := c.resolveID(raw); return r == v })
+	}
+	if !in(f.IdentityIDs, obj["identityId"]) || !in(f.EmailIDs, obj["emailId"]) || !in(f.ThreadIDs, obj["threadId"]) {
+		return false, nil
+	}
+	if f.UndoStatus != nil && obj["undoStatus"] != *f.UndoStatus {
+		return false, nil
+	}
+	sendAt, _ := time.Parse(time.RFC3339, obj["sendAt"].(string))
+	for _, d := range []struct {
+		v      *string
+		before bool
+	}{{f.Before, true}, {f.After, false}} {
+		if d.v == nil {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, *d.v)
+		if err != nil {
+			return false, invalidArgs("bad UTCDate")
+		}
+		if d.before && !sendAt.Before(t) || !d.before && sendAt.Before(t) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// submissionQueryIDs returns every matching submission id in order.
+func submissionQueryIDs(ctx context.Context, c *call, filter, sort json.RawMessage) ([]string, error) {
+	var f *submissionFilter
+	if len(filter) > 0 && !isNull(filter) {
+		f = &submissionFilter{}
+		if err := json.Unmarshal(filter, f); err != nil {
+			return nil, invalidArgs("filter: %v", err)
+		}
+	}
+	var comps []comparator
+	if len(sort) > 0 && !isNull(sort) {
+		if err := json.Unmarshal(sort, &comps); err != nil {
+			return nil, invalidArgs("sort: %v", err)
+		}
+	}
+	for _, co := range comps {
+		if co.Property != "emailId" && co.Property != "threadId" && co.Property != "sentAt" {
+			return nil, methodErr(errUnsupportedSort, "cannot sort on %q", co.Property)
+		}
+	}
+	subs, err := c.s.st.Submissions(ctx, c.acct().ID, nil)
+	if err != nil {
+		return nil, err
+	}
+	var objs []map[string]any
+	for _, s := range subs {
+		o := renderSubmission(s)
+		o["_n"] = s
+		if f != nil {
+			ok, err := f.match(c, o, 0)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
+		}
+		objs = append(objs, o)
+	}
+	slices.SortStableFunc(objs, func(x, y map[string]any) int {
+		sx, sy := x["_n"].(store.Submission), y["_n"].(store.Submission)
+		for _, co := range comps {
+			var d int
+			switch co.Property {
+			case "emailId":
+				d = cmpInt(int64(sx.EmailID), int64(sy.EmailID))
+			case "threadId":
+				d = cmpInt(int64(sx.ThreadID), int64(sy.ThreadID))
+			default:
+				d = sx.SendAt.Compare(sy.SendAt)
+			}
+			if !co.ascending() {
+				d = -d
+			}
+			if d != 0 {
+				return d
+			}
+		}
+		return cmpInt(int64(sx.ID), int64(sy.ID))
+	})
+	ids := make([]string, len(objs))
+	for i, o := range objs {
+		ids[i] = o["id"].(string)
+	}
+	return ids, nil
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// submissionQuery implements EmailSubmission/query (RFC 8621 §7.3).
+func submissionQuery(ctx context.Context, c *call) (any, error) {
+	var a queryArgs
+	if err := c.decode(&a); err != nil {
+		return nil, err
+	}
+	limit, capped, err := c.checkQuery(&a)
+	if err != nil {
+		return nil, err
+	}
+	_, state, err := c.state(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := submissionQueryIDs(ctx, c, a.Filter, a.Sort)
+	if err != nil {
+		return nil, err
+	}
+	pos, win, err := window(ids, &a, limit)
+	if err != nil {
+		return nil, err
+	}
+	resp := &queryResponse{AccountID: a.AccountID, QueryState: state, CanCalculateChanges: true, Position: pos, IDs: win}
+	if a.CalculateTotal {
+		n := len(ids)
+		resp.Total = &n
+	}
+	if capped && len(ids) > limit {
+		resp.Limit = &limit
+	}
+	return resp, nil
+}
+
+// submissionQueryChanges implements EmailSubmission/queryChanges
+// (RFC 8621 §7.4).
+func submissionQueryChanges(ctx context.Context, c *call) (any, error) {
+	var a queryChangesArgs
+	if err := c.decode(&a); err != nil {
+		return nil, err
+	}
+	if err := c.checkAccount(a.AccountID); err != nil {
+		return nil, err
+	}
+	page, err := c.readChanges(ctx, a.SinceQueryState, maxLogRead, func(ch store.Change) (int64, bool) {
+		return ch.ID, ch.Kind == store.ChangeSubmission
+	})
+	if err != nil {
+		return nil, err
+	}
+	if page.more {
+		return nil, methodErr(errCannotCalculateChanges, "too many changes")
+	}
+	changed := map[string]bool{}
+	for _, ch := range page.changes {
+		if ch.Kind == store.ChangeSubmission {
+			changed[submissionIDString(store.SubmissionID(ch.ID))] = true
+		}
+	}
+	ids, err := submissionQueryIDs(ctx, c, a.Filter, a.Sort)
+	if err != nil {
+		return nil, err
+	}
+	max := 0
+	if a.MaxChanges != nil {
+		max = *a.MaxChanges
+	}
+	removed, added, err := queryDelta(ids, changed, max)
+	if err != nil {
+		return nil, err
+	}
+	resp := &queryChangesResponse{AccountID: a.AccountID, OldQueryState: a.SinceQueryState,
+		NewQueryState: stateString(page.newHigh), Removed: removed, Added: added}
+	if a.CalculateTotal {
+		n := len(ids)
+		resp.Total = &n
+	}
+	return resp, nil
+}

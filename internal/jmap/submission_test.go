@@ -1,0 +1,249 @@
+package jmap
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"freehold/internal/store"
+)
+
+// draft creates a draft from alice to the given recipients and returns
+// its id.
+func (e *testEnv) draft(acct store.Account, from string, to ...string) string {
+	e.t.Helper()
+	var rcpts []any
+	for _, t := range to {
+		rcpts = append(rcpts, map[string]any{"email": t})
+	}
+	drafts := mailboxIDString(e.mailboxID(acct, "Drafts"))
+	r := e.call1(acct, "Email/set", map[string]any{"create": map[string]any{"d": map[string]any{
+		"mailboxIds": map[string]any{drafts: true}, "keywords": map[string]any{"$draft": true},
+		"from": []any{map[string]any{"email": from}}, "to": rcpts[:1], "bcc": rcpts[1:], "subject": "Hi",
+		"bodyValues": map[string]any{"1": map[string]any{"value": "body"}}, "textBody": []any{map[string]any{"partId": "1"}},
+	}}})
+	c, ok := r["created"].(map[string]any)["d"].(map[string]any)
+	if !ok {
+		e.t.Fatalf("draft: %v", r)
+	}
+	return c["id"].(string)
+}
+
+func (e *testEnv) identityID(acct store.Account) string {
+	e.t.Helper()
+	r := e.call1(acct, "Identity/get", nil)
+	return list(r)[0]["id"].(string)
+}
+
+func TestSubmissionUndo(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	draft := e.draft(e.alice, "alice@example.org", "bob@example.org", "hidden@example.net")
+	ident := e.identityID(e.alice)
+	sent := mailboxIDString(e.mailboxID(e.alice, "Sent"))
+	drafts := mailboxIDString(e.mailboxID(e.alice, "Drafts"))
+	r := e.call(e.alice, inv{"EmailSubmission/set", map[string]any{
+		"create": map[string]any{"s1": map[string]any{"identityId": ident, "emailId": draft}},
+		"onSuccessUpdateEmail": map[string]any{"#s1": map[string]any{
+			"mailboxIds/" + drafts: nil, "mailboxIds/" + sent: true, "keywords/$draft": nil}},
+	}})
+	if len(r) != 2 || r[1].Name != "Email/set" {
+		t.Fatalf("want EmailSubmission/set and the implicit Email/set: %+v", r)
+	}
+	created := r[0].Args["created"].(map[string]any)["s1"].(map[string]any)
+	if created["undoStatus"] != "pending" {
+		t.Errorf("created: %v", created)
+	}
+	if _, ok := r[1].Args["updated"].(map[string]any)[draft]; !ok {
+		t.Errorf("onSuccessUpdateEmail: %v", r[1].Args)
+	}
+	m := list(e.call1(e.alice, "Email/get", map[string]any{"ids": []string{draft}, "properties": []string{"mailboxIds", "keywords"}}))[0]
+	if mb := m["mailboxIds"].(map[string]any); mb[sent] != true || len(mb) != 1 || len(m["keywords"].(map[string]any)) != 0 {
+		t.Errorf("moved to Sent: %v", m)
+	}
+	subID := created["id"].(string)
+	// Not due yet: nothing is sent.
+	if n, _ := e.srv.ReleaseDue(ctx); n != 0 || len(e.sub.sent()) != 0 {
+		t.Fatalf("released early")
+	}
+	// Undo.
+	u := e.call1(e.alice, "EmailSubmission/set", map[string]any{"update": map[string]any{subID: map[string]any{"undoStatus": "canceled"}}})
+	if _, ok := u["updated"].(map[string]any)[subID]; !ok {
+		t.Fatalf("cancel: %v", u)
+	}
+	e.clock.advance(time.Minute)
+	if n, _ := e.srv.ReleaseDue(ctx); n != 0 || len(e.sub.sent()) != 0 {
+		t.Errorf("a canceled submission was sent")
+	}
+	g := list(e.call1(e.alice, "EmailSubmission/get", map[string]any{"ids": []string{subID}}))[0]
+	if g["undoStatus"] != "canceled" {
+		t.Errorf("after cancel: %v", g)
+	}
+
+	// A second one goes out after the delay, without its Bcc header.
+	draft2 := e.draft(e.alice, "alice@example.org", "bob@example.org", "hidden@example.net")
+	r2 := e.call1(e.alice, "EmailSubmission/set", map[string]any{"create": map[string]any{"s2": map[string]any{"identityId": ident, "emailId": draft2}}})
+	sub2 := r2["created"].(map[string]any)["s2"].(map[string]any)["id"].(string)
+	e.clock.advance(11 * time.Second)
+	if n, err := e.srv.ReleaseDue(ctx); n != 1 || err != nil {
+		t.Fatalf("release: %d %v", n, err)
+	}
+	out := e.sub.sent()
+	if len(out) != 1 || out[0].MailFrom != "alice@example.org" || strings.Join(out[0].Rcpts, ",") != "bob@example.org,hidden@example.net" {
+		t.Fatalf("sent: %+v", out)
+	}
+	if strings.Contains(strings.ToLower(string(out[0].Raw)), "bcc:") || !strings.Contains(string(out[0].Raw), "Subject: Hi") {
+		t.Errorf("raw sent:\n%s", out[0].Raw)
+	}
+	g = list(e.call1(e.alice, "EmailSubmission/get", map[string]any{"ids": []string{sub2}}))[0]
+	if g["undoStatus"] != "final" || g["deliveryStatus"].(map[string]any)["bob@example.org"] == nil {
+		t.Errorf("after release: %v", g)
+	}
+	u = e.call1(e.alice, "EmailSubmission/set", map[string]any{"update": map[string]any{sub2: map[string]any{"undoStatus": "canceled"}}})
+	if u["notUpdated"].(map[string]any)[sub2].(map[string]any)["type"] != setCannotUnsend {
+		t.Errorf("cancel after send: %v", u)
+	}
+	q := e.call1(e.alice, "EmailSubmission/query", map[string]any{"filter": map[string]any{"undoStatus": "final"}})
+	if ids := strs(q["ids"]); len(ids) != 1 || ids[0] != sub2 {
+		t.Errorf("query: %v", q)
+	}
+}
+
+func TestSubmissionSendLaterAndNoDelay(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	ident := e.identityID(e.alice)
+	// Send later with HOLDFOR; it survives a new server on the same store.
+	draft := e.draft(e.alice, "alice@example.org", "bob@example.org")
+	r := e.call1(e.alice, "EmailSubmission/set", map[string]any{"create": map[string]any{"s": map[string]any{
+		"identityId": ident, "emailId": draft,
+		"envelope": map[string]any{"mailFrom": map[string]any{"email": "alice@example.org", "parameters": map[string]any{"HOLDFOR": "3600"}},
+			"rcptTo": []any{map[string]any{"email": "bob@example.org"}}}}}})
+	c := r["created"].(map[string]any)["s"].(map[string]any)
+	if c["sendAt"] != e.clock.now().Add(time.Hour).Format(time.RFC3339) {
+		t.Errorf("sendAt: %v", c)
+	}
+	restarted := New(Options{Store: e.st, Blobs: e.blobs, Submitter: e.sub, Clock: e.clock.now})
+	e.clock.advance(30 * time.Minute)
+	if n, _ := restarted.ReleaseDue(ctx); n != 0 {
+		t.Errorf("released before HOLDFOR")
+	}
+	e.clock.advance(31 * time.Minute)
+	if n, _ := restarted.ReleaseDue(ctx); n != 1 {
+		t.Errorf("not released after HOLDFOR")
+	}
+	if p := e.sub.sent()[0].Params; p["HOLDFOR"] != "" {
+		t.Errorf("hold parameter passed on: %v", p)
+	}
+
+	// With no undo delay the message goes out within the call.
+	e.call1(e.alice, "Settings/set", map[string]any{"update": map[string]any{"singleton": map[string]any{"undoSendSeconds": 0}}})
+	if s := list(e.call1(e.alice, "Settings/get", nil))[0]; s["undoSendSeconds"] != float64(0) {
+		t.Fatalf("settings: %v", s)
+	}
+	draft = e.draft(e.alice, "alice@example.org", "bob@example.org")
+	r = e.call1(e.alice, "EmailSubmission/set", map[string]any{"create": map[string]any{"s": map[string]any{"identityId": ident, "emailId": draft}}})
+	if c := r["created"].(map[string]any)["s"].(map[string]any); c["undoStatus"] != "final" || len(e.sub.sent()) != 2 {
+		t.Errorf("immediate send: %v, sent %d", c, len(e.sub.sent()))
+	}
+	bad := e.call1(e.alice, "Settings/set", map[string]any{"update": map[string]any{"singleton": map[string]any{"undoSendSeconds": 31}}})
+	if bad["notUpdated"] == nil || len(bad["notUpdated"].(map[string]any)) != 1 {
+		t.Errorf("undoSendSeconds 31 accepted: %v", bad)
+	}
+}
+
+func TestSubmissionRefusals(t *testing.T) {
+	e := newEnv(t)
+	ident := e.identityID(e.alice)
+	spoof := e.draft(e.alice, "ceo@example.org", "bob@example.org")
+	ok := e.draft(e.alice, "alice@example.org", "bob@example.org")
+	bobDraft := e.draft(e.bob, "bob@example.org", "alice@example.org")
+	bobIdent := e.identityID(e.bob)
+	r := e.call1(e.alice, "EmailSubmission/set", map[string]any{"create": map[string]any{
+		"spoof":     map[string]any{"identityId": ident, "emailId": spoof},
+		"mailfrom":  map[string]any{"identityId": ident, "emailId": ok, "envelope": map[string]any{"mailFrom": map[string]any{"email": "other@example.net"}, "rcptTo": []any{map[string]any{"email": "x@example.net"}}}},
+		"norcpt":    map[string]any{"identityId": ident, "emailId": ok, "envelope": map[string]any{"mailFrom": map[string]any{"email": "alice@example.org"}, "rcptTo": []any{}}},
+		"bobsmail":  map[string]any{"identityId": ident, "emailId": bobDraft},
+		"bobsident": map[string]any{"identityId": bobIdent, "emailId": ok},
+	}})
+	nc := r["notCreated"].(map[string]any)
+	want := map[string]string{"spoof": setForbiddenFrom, "mailfrom": setForbiddenMailFrom, "norcpt": setNoRecipients,
+		"bobsmail": setInvalidProperties, "bobsident": setInvalidProperties}
+	for k, typ := range want {
+		if e, _ := nc[k].(map[string]any); e == nil || e["type"] != typ {
+			t.Errorf("%s: %v, want %s", k, nc[k], typ)
+		}
+	}
+	if len(e.sub.sent()) != 0 {
+		t.Errorf("something was sent")
+	}
+}
+
+func TestIdentityLabelVacation(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.st.SetAlias(ctx, store.Alias{Address: "sales@example.org", Targets: []string{"alice@example.org"}})
+	r := e.call1(e.alice, "Identity/get", nil)
+	l := list(r)
+	if len(l) != 1 || l[0]["email"] != "alice@example.org" || l[0]["mayDelete"] != false {
+		t.Fatalf("default identity: %v", l)
+	}
+	st := r["state"].(string)
+	r = e.call1(e.alice, "Identity/set", map[string]any{"create": map[string]any{
+		"sales": map[string]any{"name": "Sales", "email": "sales@example.org", "textSignature": "-- \nSales"},
+		"bobs":  map[string]any{"name": "Bob", "email": "bob@example.org"},
+	}, "destroy": []string{l[0]["id"].(string)}})
+	if len(r["created"].(map[string]any)) != 1 || r["notCreated"].(map[string]any)["bobs"].(map[string]any)["type"] != setForbiddenFrom {
+		t.Errorf("identity create: %v", r)
+	}
+	if r["notDestroyed"].(map[string]any)[l[0]["id"].(string)] == nil {
+		t.Errorf("primary identity destroyed: %v", r)
+	}
+	ch := e.call1(e.alice, "Identity/changes", map[string]any{"sinceState": st})
+	if len(strs(ch["created"])) != 1 {
+		t.Errorf("identity changes: %v", ch)
+	}
+	if got := list(e.call1(e.bob, "Identity/get", nil)); len(got) != 1 || got[0]["email"] != "bob@example.org" {
+		t.Errorf("bob's identities: %v", got)
+	}
+
+	r = e.call1(e.alice, "Label/set", map[string]any{"create": map[string]any{
+		"l1": map[string]any{"name": "Invoices 2026", "color": "#ff0000"},
+		"l2": map[string]any{"name": "Bad", "keyword": "$seen"},
+	}})
+	lc := r["created"].(map[string]any)["l1"].(map[string]any)
+	if r["notCreated"].(map[string]any)["l2"] == nil {
+		t.Errorf("system keyword as label: %v", r)
+	}
+	labels := list(e.call1(e.alice, "Label/get", nil))
+	if len(labels) != 1 || labels[0]["keyword"] != "invoices_2026" || labels[0]["color"] != "#ff0000" {
+		t.Errorf("labels: %v", labels)
+	}
+	if got := list(e.call1(e.bob, "Label/get", nil)); len(got) != 0 {
+		t.Errorf("bob sees alice's labels: %v", got)
+	}
+	r = e.call1(e.bob, "Label/set", map[string]any{"update": map[string]any{lc["id"].(string): map[string]any{"name": "x"}},
+		"destroy": []string{lc["id"].(string)}})
+	if r["notUpdated"].(map[string]any)[lc["id"].(string)].(map[string]any)["type"] != setNotFound ||
+		r["notDestroyed"].(map[string]any)[lc["id"].(string)].(map[string]any)["type"] != setNotFound {
+		t.Errorf("bob changes alice's label: %v", r)
+	}
+
+	v := list(e.call1(e.alice, "VacationResponse/get", nil))[0]
+	if v["id"] != "singleton" || v["isEnabled"] != false {
+		t.Errorf("vacation: %v", v)
+	}
+	r = e.call1(e.alice, "VacationResponse/set", map[string]any{"update": map[string]any{"singleton": map[string]any{
+		"isEnabled": true, "subject": "Away", "textBody": "Back Monday", "toDate": "2026-06-01T00:00:00Z"}}})
+	if _, ok := r["updated"].(map[string]any)["singleton"]; !ok {
+		t.Fatalf("vacation set: %v", r)
+	}
+	v = list(e.call1(e.alice, "VacationResponse/get", nil))[0]
+	if v["isEnabled"] != true || v["subject"] != "Away" {
+		t.Errorf("vacation after set: %v", v)
+	}
+	if v := list(e.call1(e.bob, "VacationResponse/get", nil))[0]; v["isEnabled"] != false {
+		t.Errorf("bob's vacation: %v", v)
+	}
+}
