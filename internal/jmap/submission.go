@@ -155,7 +155,7 @@ func submissionSet(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	resp := newSetResponse(a.AccountID, state)
-	emailOf := map[string]store.MessageID{} // submission id or "#creation id" → email
+	emailOf := map[string]store.MessageID{}    // submission id or "#creation id" → email
 	release := map[string]store.SubmissionID{} // creation id → submission to send now
 	for _, cid := range sortedKeys(a.Create) {
 		sub, se := c.submissionCreate(ctx, a.Create[cid])
