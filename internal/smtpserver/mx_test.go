@@ -294,6 +294,15 @@ func TestMXChunking(t *testing.T) {
 		s: 250
 		c: BDAT 0 LAST
 		s: 250 2.0.0
+		c: MAIL FROM:<a@remote.example>
+		s: 250
+		c: RCPT TO:<bob@example.org>
+		s: 250
+		c: BDAT 7 LAST
+		c! a\nb\r\nc\r
+		s: 550 5.6.0 Message refused: bare CR or LF
+		c: NOOP
+		s: 250
 		c: BDAT x
 		s: 501 5.5.4
 		s: 421 4.5.0
