@@ -2,11 +2,15 @@ package smtpserver
 
 import (
 	"context"
+	"errors"
 	"net"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-sasl"
+	gosmtp "github.com/emersion/go-smtp"
 )
 
 // Real, independent SMTP clients against the server over loopback TCP.
@@ -128,5 +132,41 @@ func TestPythonSmtplib(t *testing.T) {
 				t.Errorf("targets %+v", dels[0].Targets)
 			}
 		})
+	}
+}
+
+// TestGoSMTPClient uses go-smtp's client, an independent implementation,
+// over STARTTLS with AUTH PLAIN, and checks the SIZE it reads from EHLO.
+func TestGoSMTPClient(t *testing.T) {
+	ts := startServer(t, standardBackend(), Options{Mode: ModeSubmission, MaxMessageBytes: 1 << 20})
+	c, err := gosmtp.DialStartTLS(ts.addr, ts.clientTLS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if size, ok := c.MaxMessageSize(); !ok || size != 1<<20 {
+		t.Errorf("SIZE %d %v", size, ok)
+	}
+	if !c.SupportsAuth("PLAIN") || !c.SupportsAuth("LOGIN") {
+		t.Error("AUTH PLAIN and LOGIN should be offered over TLS")
+	}
+	if err := c.Auth(sasl.NewPlainClient("", "bob@example.org", "bob-pw")); err != nil {
+		t.Fatal(err)
+	}
+	msg := "From: bob@example.org\r\nSubject: go-smtp\r\n\r\n.one\r\n..two\r\n"
+	if err := c.SendMail("bob@example.org", []string{"alice@example.org"}, strings.NewReader(msg)); err != nil {
+		t.Fatal(err)
+	}
+	err = c.SendMail("alice@example.org", []string{"bob@example.org"}, strings.NewReader(msg))
+	var se *gosmtp.SMTPError
+	if !errors.As(err, &se) || se.Code != 550 || se.EnhancedCode != (gosmtp.EnhancedCode{5, 7, 1}) {
+		t.Errorf("sending as someone else: %v", err)
+	}
+	if err := c.Quit(); err != nil {
+		t.Error(err)
+	}
+	dels, _ := ts.be.snapshot()
+	if len(dels) != 1 || !strings.HasSuffix(ts.be.blob(dels[0].Message.BlobID), msg) {
+		t.Fatalf("deliveries %+v", dels)
 	}
 }
