@@ -228,12 +228,17 @@ func (c *conn) handleLine(line []byte, tooLong bool) {
 
 // panicked logs a recovered panic and ends the connection with 421.
 func (c *conn) panicked(r any) {
+	// Whatever broke may break again while answering: never let a second
+	// panic escape the connection.
+	defer func() { recover() }()
+	c.quit = true
 	c.log.Error("panic in SMTP session", "panic", r, "stack", string(debug.Stack()))
 	if c.tx != nil {
 		c.reject(maillog.StageData, reply{code: 421, status: "4.3.0", text: "internal error"}.withDetail("panic", nil))
 	}
 	c.send(reply{code: 421, status: "4.3.0", text: c.srv.opts.Hostname + " Internal error, closing connection"})
 	c.quit = true
+	c.flush()
 }
 
 // send writes a reply and applies the error limit: after MaxErrors failed
