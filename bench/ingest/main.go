@@ -53,6 +53,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"freehold/internal/blob"
@@ -207,6 +208,7 @@ func run(cfg config) error {
 
 	fmt.Printf("ingest: %d messages of %d bytes over %d connections (%d per connection), %d accounts, GOMAXPROCS=%d\n",
 		cfg.n, cfg.size, cfg.conns, cfg.perConn, cfg.accounts, runtime.GOMAXPROCS(0))
+	ru0 := rusage()
 	start := time.Now()
 	lat, err := send(cfg, e.addr)
 	if err != nil {
@@ -217,13 +219,28 @@ func run(cfg config) error {
 		return err
 	}
 	total := time.Since(start)
+	ru1 := rusage()
 	slices.Sort(lat)
 	fmt.Printf("accepted %d messages in %v (all 250s in %v)\n", len(lat), total.Round(time.Millisecond), acked.Round(time.Millisecond))
 	fmt.Printf("throughput: %.0f msg/s (first connect to last message readable)\n", float64(len(lat))/total.Seconds())
 	fmt.Printf("DATA reply latency: p50 %v  p99 %v  max %v\n", pct(lat, 50), pct(lat, 99), lat[len(lat)-1])
 	fmt.Printf("mean time per message in blob Put %v, in store Deliver %v\n",
 		avg(&e.phases.put, &e.phases.puts), avg(&e.phases.deliver, &e.phases.delivers))
+	n := time.Duration(len(lat))
+	fmt.Printf("CPU per message (server and clients): user %v, system %v\n",
+		((ru1.user - ru0.user) / n).Round(time.Microsecond), ((ru1.sys - ru0.sys) / n).Round(time.Microsecond))
 	return nil
+}
+
+type cpuTimes struct{ user, sys time.Duration }
+
+// rusage returns the CPU time used by this process so far.
+func rusage() cpuTimes {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return cpuTimes{}
+	}
+	return cpuTimes{time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())}
 }
 
 func writeProfile(name, path string) {
