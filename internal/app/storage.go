@@ -9,6 +9,7 @@ import (
 	blobfs "freehold/internal/blob/fs"
 	"freehold/internal/config"
 	"freehold/internal/store"
+	"freehold/internal/store/postgres"
 	"freehold/internal/store/sqlite"
 )
 
@@ -25,7 +26,7 @@ func OpenStorage(ctx context.Context, cfg config.Config) (store.Store, blob.Stor
 	var st store.Store
 	switch cfg.Storage.Backend {
 	case "postgres":
-		err = fmt.Errorf("the postgres backend is not available in this build")
+		st, err = postgres.Open(ctx, cfg.Storage.PostgresDSN, postgres.Options{})
 	default:
 		st, err = sqlite.Open(ctx, cfg.Path(cfg.Storage.SQLitePath), sqlite.Options{})
 	}

@@ -36,7 +36,7 @@ var errUsage = errors.New("usage")
 
 func commands() map[string]command {
 	return map[string]command{
-		"init":        {"--data DIR --hostname HOST --domain DOMAIN [--demo]", "create a data directory with its configuration and certificate", runInit},
+		"init":        {"--data DIR --hostname HOST --domain DOMAIN [--demo] [--postgres DSN]", "create a data directory with its configuration and certificate", runInit},
 		"serve":       {"--config FILE", "run the server until SIGTERM or SIGINT", runServe},
 		"domain":      {"add|list|remove [DOMAIN] --config FILE", "manage the domains mail is accepted for", runDomain},
 		"account":     {"add|list|passwd|remove [ADDRESS] [--quota BYTES] --config FILE", "manage accounts; passwords are read from stdin or prompted for", runAccount},

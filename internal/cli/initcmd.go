@@ -25,6 +25,7 @@ func runInit(ctx context.Context, env Env, args []string) error {
 	hostname := fs.String("hostname", "", "fully qualified host name of this server")
 	domain := fs.String("domain", "", "first mail domain")
 	demo := fs.Bool("demo", false, "also create the account demo@DOMAIN with a random password, and print it")
+	pgDSN := fs.String("postgres", "", "use PostgreSQL at this DSN instead of the embedded SQLite")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 || *dataDir == "" || *hostname == "" || *domain == "" {
 		return errUsage
 	}
@@ -46,6 +47,10 @@ func runInit(ctx context.Context, env Env, args []string) error {
 	cfg := config.Default()
 	cfg.Hostname = *hostname
 	cfg.DataDir = abs
+	if *pgDSN != "" {
+		cfg.Storage.Backend = "postgres"
+		cfg.Storage.PostgresDSN = *pgDSN
+	}
 	// Validate before writing anything else.
 	if _, err := config.Parse(cfgPath, mustEncode(cfg)); err != nil {
 		return err

@@ -61,11 +61,12 @@ func (l *lockedBuffer) String() string {
 
 // newInstance runs `freehold init --demo` in a temp dir and rewrites the
 // listen addresses to free loopback ports.
-func newInstance(t *testing.T, bin string) *instance {
+func newInstance(t *testing.T, bin string, initArgs ...string) *instance {
 	t.Helper()
 	dir := t.TempDir()
 	in := &instance{t: t, bin: bin, dir: dir, cfg: filepath.Join(dir, "freehold.toml"), ports: map[string]string{}}
-	out := in.run("init", "--data", dir, "--hostname", "mx.example.test", "--domain", "example.test", "--demo")
+	args := append([]string{"init", "--data", dir, "--hostname", "mx.example.test", "--domain", "example.test", "--demo"}, initArgs...)
+	out := in.run(args...)
 	m := regexp.MustCompile(`demo account: (\S+)\s+password: (\S+)`).FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("init printed no demo credentials:\n%s", out)
