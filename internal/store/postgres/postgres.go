@@ -133,6 +133,8 @@ func Dialect() sqlstore.Dialect {
 		// writing the same rows; the request is simply run again.
 		IsRetryable:   func(err error) bool { c := pgCode(err); return c == "40P01" || c == "40001" },
 		Notify:        true,
+		Direct:        true,
+		LockAccount:   "SELECT id FROM accounts WHERE id = ? FOR UPDATE",
 		MigrationLock: "SELECT pg_advisory_xact_lock(7236001)",
 	}
 }

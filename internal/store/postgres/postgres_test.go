@@ -90,3 +90,53 @@ func TestTwoNodes(t *testing.T) {
 		}
 	}
 }
+
+// TestOppositeOrder delivers to two accounts in opposite orders through
+// two nodes at once. The nodes' transactions lock the accounts' rows in
+// opposite orders and deadlock; the loser's request is retried, so every
+// delivery succeeds.
+func TestOppositeOrder(t *testing.T) {
+	dsn := pgtest.Start(t)
+	a, b := openDSN(t, dsn), openDSN(t, dsn)
+	defer a.Close()
+	defer b.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := a.AddDomain(ctx, "example.org"); err != nil {
+		t.Fatal(err)
+	}
+	var ids []store.AccountID
+	for _, name := range []string{"x", "y"} {
+		acct, err := a.CreateAccount(ctx, store.NewAccount{Address: name + "@example.org"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, acct.ID)
+	}
+	const each = 30
+	var wg sync.WaitGroup
+	for n, s := range []store.Store{a, b} {
+		targets := []store.DeliveryTarget{{Account: ids[n]}, {Account: ids[1-n]}}
+		for w := range 4 {
+			wg.Go(func() {
+				for i := range each / 4 {
+					m := store.NewMessage{BlobID: fmt.Sprintf("%064x", 100000*n+1000*w+i), Size: 10, ReceivedAt: time.Now()}
+					if _, err := s.Deliver(ctx, store.Delivery{Message: m, Targets: targets}); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	for _, id := range ids {
+		u, err := a.AccountUsage(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := int64(2 * 4 * (each / 4)); u.Messages != want {
+			t.Fatalf("account %d has %d messages, want %d", id, u.Messages, want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -38,9 +39,28 @@ func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
 		s.mu.RUnlock()
 		return store.ErrClosed
 	}
+	if s.d.Direct {
+		s.inflight.Add(1)
+		s.mu.RUnlock()
+		defer s.inflight.Done()
+		s.runBatch([]*request{req})
+		return <-req.done
+	}
 	s.reqs <- req
 	s.mu.RUnlock()
 	return <-req.done
+}
+
+// writeAccount is write for a request that changes acct: it locks the
+// account first, so that every request locks an account's rows in the
+// same order (the account, then its mailboxes and messages).
+func (s *Store) writeAccount(ctx context.Context, acct store.AccountID, fn func(w *wtx) error) error {
+	return s.write(ctx, func(w *wtx) error {
+		if err := w.lockAccount(acct); err != nil {
+			return err
+		}
+		return fn(w)
+	})
 }
 
 // commitLoop is the committer: it takes the first waiting request and
@@ -79,22 +99,52 @@ type errTxBroken struct{ err error }
 func (e errTxBroken) Error() string { return "transaction failed: " + e.err.Error() }
 func (e errTxBroken) Unwrap() error { return e.err }
 
+// maxAttempts bounds how often a batch whose transaction lost a deadlock
+// to another node is run again.
+const maxAttempts = 5
+
+// runBatch commits batch and answers every request in it. When a request
+// fails with a retryable error (PostgreSQL chose this transaction as a
+// deadlock victim), the whole transaction is rolled back, releasing its
+// locks so the other node proceeds, and the batch is run again; on the
+// last attempt such an error fails only its own request.
 func (s *Store) runBatch(batch []*request) {
-	ctx := context.Background()
-	results := make([]error, len(batch))
-	announce := make(map[store.AccountID]store.ModSeq)
-	answer := func() {
-		for i, req := range batch {
-			req.done <- results[i]
+	var results []error
+	var announce map[store.AccountID]store.ModSeq
+	for attempt := 1; ; attempt++ {
+		var retry bool
+		results, announce, retry = s.tryBatch(batch, attempt == maxAttempts)
+		if !retry {
+			break
 		}
+		time.Sleep(time.Duration(attempt*(1+rand.IntN(5))) * time.Millisecond)
+	}
+	for i, req := range batch {
+		req.done <- results[i]
+	}
+	for acct, m := range announce {
+		s.broker.publish(acct, m)
+	}
+}
+
+// tryBatch runs batch in one transaction and returns each request's
+// result and, if it committed, the ModSeqs to announce. It reports retry
+// when it gave up on a retryable error (only when not last).
+func (s *Store) tryBatch(batch []*request, last bool) (results []error, announce map[store.AccountID]store.ModSeq, retry bool) {
+	ctx := context.Background()
+	results = make([]error, len(batch))
+	announce = make(map[store.AccountID]store.ModSeq)
+	failAll := func(err error) ([]error, map[store.AccountID]store.ModSeq, bool) {
+		for i := range results {
+			if results[i] == nil {
+				results[i] = err
+			}
+		}
+		return results, nil, false
 	}
 	tx, err := s.w.sql.BeginTx(ctx, nil)
 	if err != nil {
-		for i := range results {
-			results[i] = fmt.Errorf("begin: %w", err)
-		}
-		answer()
-		return
+		return failAll(fmt.Errorf("begin: %w", err))
 	}
 	// Statements prepared in this transaction serve every request of
 	// the batch.
@@ -104,76 +154,61 @@ func (s *Store) runBatch(batch []*request) {
 			results[i] = err
 			continue
 		}
-		results[i] = s.runOne(r, req, announce)
+		err := s.runOne(r, req, announce)
 		var broken errTxBroken
-		if errors.As(results[i], &broken) {
+		switch {
+		case errors.As(err, &broken):
 			tx.Rollback()
-			for j := range results {
-				if results[j] == nil || j == i {
-					results[j] = broken
-				}
-			}
-			answer()
-			return
+			results[i] = nil
+			return failAll(broken)
+		case err != nil && !last && s.d.IsRetryable != nil && s.d.IsRetryable(err):
+			tx.Rollback()
+			return nil, nil, true
 		}
+		results[i] = err
 	}
 	if err := tx.Commit(); err != nil {
-		for i := range results {
-			if results[i] == nil {
-				results[i] = fmt.Errorf("commit: %w", err)
-			}
+		if !last && s.d.IsRetryable != nil && s.d.IsRetryable(err) {
+			return nil, nil, true
 		}
-		answer()
-		return
+		return failAll(fmt.Errorf("commit: %w", err))
 	}
-	answer()
-	for acct, m := range announce {
-		s.broker.publish(acct, m)
-	}
+	return results, announce, false
 }
 
-// maxAttempts bounds how often a request that failed with a retryable
-// error is run again.
-const maxAttempts = 4
-
-// runOne runs one request inside a savepoint of tx, and records in
-// announce the ModSeqs it committed to.
+// runOne runs one request inside a savepoint, and records in announce the
+// ModSeqs it committed to. A failed request is rolled back to the
+// savepoint, leaving the others of the batch intact.
 func (s *Store) runOne(r runner, req *request, announce map[store.AccountID]store.ModSeq) error {
 	ctx := context.WithoutCancel(req.ctx)
-	for attempt := 1; ; attempt++ {
-		if _, err := r.exec(ctx, "SAVEPOINT req"); err != nil {
+	if _, err := r.exec(ctx, "SAVEPOINT req"); err != nil {
+		return errTxBroken{err}
+	}
+	w := &wtx{
+		ctx:     ctx,
+		s:       s,
+		r:       r,
+		now:     s.now().UTC(),
+		modseqs: make(map[store.AccountID]store.ModSeq),
+		noted:   make(map[noteKey]struct{}),
+	}
+	err := w.run(req.fn)
+	if err == nil {
+		if _, err := r.exec(ctx, "RELEASE SAVEPOINT req"); err != nil {
 			return errTxBroken{err}
 		}
-		w := &wtx{
-			ctx:     ctx,
-			s:       s,
-			r:       r,
-			now:     s.now().UTC(),
-			modseqs: make(map[store.AccountID]store.ModSeq),
-			noted:   make(map[noteKey]struct{}),
+		for acct, m := range w.modseqs {
+			announce[acct] = max(announce[acct], m)
 		}
-		err := w.run(req.fn)
-		if err == nil {
-			if _, err := r.exec(ctx, "RELEASE SAVEPOINT req"); err != nil {
-				return errTxBroken{err}
-			}
-			for acct, m := range w.modseqs {
-				announce[acct] = max(announce[acct], m)
-			}
-			return nil
-		}
-		if _, rerr := r.exec(ctx, "ROLLBACK TO SAVEPOINT req"); rerr != nil {
-			return errTxBroken{rerr}
-		}
-		if _, rerr := r.exec(ctx, "RELEASE SAVEPOINT req"); rerr != nil {
-			return errTxBroken{rerr}
-		}
-		if attempt < maxAttempts && s.d.IsRetryable != nil && s.d.IsRetryable(err) {
-			time.Sleep(time.Duration(attempt) * time.Millisecond)
-			continue
-		}
-		return err
+		return nil
 	}
+	if _, rerr := r.exec(ctx, "ROLLBACK TO SAVEPOINT req"); rerr != nil {
+		return errTxBroken{rerr}
+	}
+	if _, rerr := r.exec(ctx, "RELEASE SAVEPOINT req"); rerr != nil {
+		return errTxBroken{rerr}
+	}
+	return err
 }
 
 // wtx is the view of a write transaction that one request gets.
@@ -233,6 +268,20 @@ func (w *wtx) query(q string, args ...any) (*sql.Rows, error) { return w.r.query
 func (w *wtx) queryRow(q string, args ...any) row             { return w.r.queryRow(w.ctx, q, args...) }
 func (w *wtx) exec(q string, args ...any) (sql.Result, error) { return w.r.exec(w.ctx, q, args...) }
 func (w *wtx) execN(q string, args ...any) (int64, error)     { return w.r.execN(w.ctx, q, args...) }
+
+// lockAccount locks the account's row until commit where the engine has
+// row locks (PostgreSQL); SQLite's single writer needs none.
+func (w *wtx) lockAccount(acct store.AccountID) error {
+	if w.s.d.LockAccount == "" {
+		return nil
+	}
+	var id int64
+	err := w.queryRow(w.s.d.LockAccount, acct).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound("account %d", acct)
+	}
+	return err
+}
 
 // modseq returns the ModSeq this request changes acct at, taking the
 // account's next one on first use. The account row stays locked until

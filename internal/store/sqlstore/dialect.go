@@ -25,6 +25,15 @@ type Dialect struct {
 	// Notify makes every write transaction announce the accounts it
 	// changed with pg_notify on NotifyChannel, for the other nodes.
 	Notify bool
+	// Direct runs each write in its own transaction, in the caller's
+	// goroutine, instead of through the group committer. For PostgreSQL,
+	// which already flushes the WAL of concurrent commits together, and
+	// whose row locks would make batches of many accounts deadlock with
+	// other nodes' batches.
+	Direct bool
+	// LockAccount, if set, is a query taking an account id that locks
+	// the account's row until commit (SELECT ... FOR UPDATE).
+	LockAccount string
 	// MigrationLock, if set, is executed first in the migration
 	// transaction, to keep nodes starting together from migrating twice.
 	MigrationLock string

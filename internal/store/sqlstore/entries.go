@@ -163,7 +163,7 @@ func (s *Store) Messages(ctx context.Context, acct store.AccountID, ids []store.
 // quota, since one Email cannot be twice in one mailbox.
 func (s *Store) Copy(ctx context.Context, acct store.AccountID, r store.CopyRequest) ([]store.UIDPair, error) {
 	var pairs []store.UIDPair
-	err := s.write(ctx, func(w *wtx) error {
+	err := s.writeAccount(ctx, acct, func(w *wtx) error {
 		pairs = pairs[:0]
 		for _, id := range []store.MailboxID{r.From, r.To} {
 			if _, err := mailboxByID(w.ctx, w.r, acct, id); err != nil {
@@ -251,7 +251,7 @@ func (s *Store) UpdateKeywords(ctx context.Context, acct store.AccountID, u stor
 	kws := store.NormalizeKeywords(u.Keywords)
 	var changed []store.MailboxEntry
 	var failed []store.UID
-	err := s.write(ctx, func(w *wtx) error {
+	err := s.writeAccount(ctx, acct, func(w *wtx) error {
 		changed, failed = changed[:0], failed[:0]
 		if _, err := mailboxByID(w.ctx, w.r, acct, u.Mailbox); err != nil {
 			return err
@@ -344,7 +344,7 @@ func (w *wtx) setKeywords(acct store.AccountID, msg store.MessageID, kw []string
 // Expunge implements store.Mail.
 func (s *Store) Expunge(ctx context.Context, acct store.AccountID, mailbox store.MailboxID, uids []store.UID) ([]store.UID, error) {
 	var removed []store.UID
-	err := s.write(ctx, func(w *wtx) error {
+	err := s.writeAccount(ctx, acct, func(w *wtx) error {
 		removed = removed[:0]
 		if _, err := mailboxByID(w.ctx, w.r, acct, mailbox); err != nil {
 			return err

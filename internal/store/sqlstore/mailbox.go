@@ -148,7 +148,7 @@ func (s *Store) CreateMailbox(ctx context.Context, acct store.AccountID, nm stor
 		return store.Mailbox{}, invalid("special use %q", nm.SpecialUse)
 	}
 	var m store.Mailbox
-	err = s.write(ctx, func(w *wtx) error {
+	err = s.writeAccount(ctx, acct, func(w *wtx) error {
 		if parent, ok := parentName(name); ok {
 			if _, err := mailboxByName(w.ctx, w.r, acct, parent); err != nil {
 				return err
@@ -200,7 +200,7 @@ func errorsExists(what string) error { return fmt.Errorf("%s: %w", what, store.E
 
 // SetSubscribed implements store.Mail.
 func (s *Store) SetSubscribed(ctx context.Context, acct store.AccountID, id store.MailboxID, subscribed bool) error {
-	return s.write(ctx, func(w *wtx) error {
+	return s.writeAccount(ctx, acct, func(w *wtx) error {
 		if _, err := mailboxByID(w.ctx, w.r, acct, id); err != nil {
 			return err
 		}
@@ -247,7 +247,7 @@ func (s *Store) RenameMailbox(ctx context.Context, acct store.AccountID, id stor
 	if err != nil {
 		return err
 	}
-	return s.write(ctx, func(w *wtx) error {
+	return s.writeAccount(ctx, acct, func(w *wtx) error {
 		m, err := mailboxByID(w.ctx, w.r, acct, id)
 		if err != nil {
 			return err
@@ -326,7 +326,7 @@ func (w *wtx) renameInbox(acct store.AccountID, in store.Mailbox, newName string
 
 // DeleteMailbox implements store.Mail.
 func (s *Store) DeleteMailbox(ctx context.Context, acct store.AccountID, id store.MailboxID) error {
-	return s.write(ctx, func(w *wtx) error {
+	return s.writeAccount(ctx, acct, func(w *wtx) error {
 		m, err := mailboxByID(w.ctx, w.r, acct, id)
 		if err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"freehold/internal/store"
@@ -20,9 +21,21 @@ func (s *Store) Deliver(ctx context.Context, d store.Delivery) ([]store.Delivere
 	if len(d.Targets) > 0 && d.Message.BlobID == "" {
 		return nil, invalid("delivery without blob")
 	}
+	// Lock the accounts in id order, so that concurrent deliveries to
+	// the same accounts in other orders cannot deadlock (PostgreSQL).
+	accts := make([]store.AccountID, len(d.Targets))
+	for i, t := range d.Targets {
+		accts[i] = t.Account
+	}
+	slices.Sort(accts)
 	var out []store.Delivered
 	err := s.write(ctx, func(w *wtx) error {
 		out = out[:0]
+		for _, a := range accts {
+			if err := w.lockAccount(a); err != nil {
+				return &store.DeliveryError{Account: a, Err: err}
+			}
+		}
 		for _, t := range d.Targets {
 			del, err := w.deliverOne(d.Message, t)
 			if err != nil {
@@ -86,7 +99,7 @@ func (s *Store) Append(ctx context.Context, acct store.AccountID, mailbox store.
 		return store.MailboxEntry{}, invalid("message without blob")
 	}
 	var e store.MailboxEntry
-	err := s.write(ctx, func(w *wtx) error {
+	err := s.writeAccount(ctx, acct, func(w *wtx) error {
 		if _, err := mailboxByID(w.ctx, w.r, acct, mailbox); err != nil {
 			return err
 		}

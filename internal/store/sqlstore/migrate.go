@@ -22,8 +22,9 @@ var migrationFiles embed.FS
 
 var migrationName = regexp.MustCompile(`^(\d{4})_([A-Za-z0-9_]+)\.(up|down)\.sql$`)
 
-// latest, as a Migrate target, means the highest known version.
-const latest = -1
+// Latest, as a Migrate target, means the newest version this program
+// knows; any negative target means the same.
+const Latest = -1
 
 type migration struct {
 	version  int
@@ -77,7 +78,8 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	return v, err
 }
 
-// Migrate implements store.Maintenance. Each step runs in its own
+// Migrate implements store.Maintenance; a negative target means Latest.
+// Each step runs in its own
 // transaction together with its record in schema_migrations, so a failed
 // step leaves the schema at the previous version.
 func (s *Store) Migrate(ctx context.Context, target int) error {
@@ -85,7 +87,7 @@ func (s *Store) Migrate(ctx context.Context, target int) error {
 	if err != nil {
 		return err
 	}
-	if target == latest {
+	if target < 0 {
 		target = 0
 		if len(ms) > 0 {
 			target = ms[len(ms)-1].version

@@ -5,7 +5,14 @@
 // Writes go through one committer goroutine (see batch.go) that runs the
 // requests waiting at a time in one transaction, a savepoint each, and
 // commits once: group commit. On SQLite that goroutine is the only writer;
-// reads use a separate pool.
+// reads use a separate pool. On PostgreSQL (Dialect.Direct) each write runs
+// in its own transaction from the caller's goroutine: the server already
+// flushes concurrent commits together, and batches holding row locks of
+// many accounts would deadlock with other nodes' batches.
+//
+// Lock order (PostgreSQL): a request that changes an account locks the
+// account's row first (writeAccount, or all of a delivery's accounts in id
+// order), then that account's mailboxes and messages.
 package sqlstore
 
 import (
@@ -54,8 +61,9 @@ type Store struct {
 	reqs chan *request // to the committer
 	done chan struct{} // closed when the committer has exited
 
-	mu     sync.RWMutex // guards closed; read-held while sending on reqs
-	closed bool
+	mu       sync.RWMutex // guards closed; read-held while sending on reqs or adding to inflight
+	closed   bool
+	inflight sync.WaitGroup // Direct writes running
 }
 
 var (
@@ -95,7 +103,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		s.maxBatch = 128
 	}
 	if !cfg.SkipMigrations {
-		if err := s.Migrate(ctx, latest); err != nil {
+		if err := s.Migrate(ctx, Latest); err != nil {
 			return nil, err
 		}
 	}
@@ -115,6 +123,7 @@ func (s *Store) Close() error {
 	close(s.reqs)
 	s.mu.Unlock()
 	<-s.done
+	s.inflight.Wait()
 	s.broker.closeAll()
 	err := s.w.close()
 	if s.r != s.w {
