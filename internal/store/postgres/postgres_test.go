@@ -140,3 +140,28 @@ func TestOppositeOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrateRoundTrip rolls the PostgreSQL schema back to nothing and
+// forward again.
+func TestMigrateRoundTrip(t *testing.T) {
+	s := openDSN(t, pgtest.Start(t))
+	defer s.Close()
+	m := s.(store.Maintenance)
+	ctx := context.Background()
+	top, err := m.SchemaVersion(ctx)
+	if err != nil || top < 1 {
+		t.Fatalf("SchemaVersion = %d, %v", top, err)
+	}
+	if err := m.Migrate(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := m.SchemaVersion(ctx); v != 0 {
+		t.Fatalf("at %d after rolling back everything", v)
+	}
+	if err := m.Migrate(ctx, -1); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := m.SchemaVersion(ctx); v != top {
+		t.Fatalf("at %d, want %d", v, top)
+	}
+}
