@@ -158,7 +158,7 @@ type Queued struct {
 	Conn  string
 	From  string
 	To    []string
-	Queue int64 // queue id
+	Queue int64 // queue id; 0 when not known
 	Blob  string
 }
 
@@ -168,7 +168,10 @@ func (l *Logger) Queued(ctx context.Context, e Queued) {
 		return
 	}
 	a := appendStr(nil, "conn", e.Conn)
-	a = append(a, slog.String("from", e.From), slog.Any("to", e.To), slog.Int64("queue", e.Queue))
+	a = append(a, slog.String("from", e.From), slog.Any("to", e.To))
+	if e.Queue != 0 {
+		a = append(a, slog.Int64("queue", e.Queue))
+	}
 	a = appendStr(a, "blob", e.Blob)
 	l.l.LogAttrs(ctx, slog.LevelInfo, EventQueued, a...)
 }
