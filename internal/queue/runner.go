@@ -154,7 +154,7 @@ func New(opts Options) *Runner {
 		opts.Hostname = "localhost"
 	}
 	return &Runner{
-		opts:   opts,
+		opts: opts,
 		kick: make(chan struct{}, 1),
 		done: make(chan struct{}, 1),
 		doms: make(map[string]*domainSlots),
