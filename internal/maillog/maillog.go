@@ -85,7 +85,18 @@ type Received struct {
 	Blob      string   // id of the stored form
 	MessageID string   // Message-ID header, for cross-referencing
 	Local     int      // account copies stored
-	Queued    int      // remote recipients queued
+	Queued    int      // recipients queued (remote ones, or all when held)
+	// Auth summarises the inbound checks of the MX, like
+	// "spf=pass dkim=pass dmarc=pass"; empty when none ran.
+	Auth string
+	// Action is the DMARC disposition applied when it is not plain
+	// acceptance: "quarantine" (delivered to Junk).
+	Action string
+	// Signed is true when submission added DKIM signatures.
+	Signed bool
+	// Hold is the FUTURERELEASE release time (RFC 4865); zero when the
+	// message was not held.
+	Hold time.Time
 }
 
 // Received logs an accepted message.
@@ -98,6 +109,14 @@ func (l *Logger) Received(ctx context.Context, e Received) {
 	a = appendStr(a, "blob", e.Blob)
 	a = appendStr(a, "msgid", e.MessageID)
 	a = append(a, slog.Int("local", e.Local), slog.Int("queued", e.Queued))
+	a = appendStr(a, "auth", e.Auth)
+	a = appendStr(a, "action", e.Action)
+	if e.Signed {
+		a = append(a, slog.Bool("signed", true))
+	}
+	if !e.Hold.IsZero() {
+		a = append(a, slog.Time("hold", e.Hold))
+	}
 	l.l.LogAttrs(ctx, slog.LevelInfo, EventReceived, a...)
 }
 
@@ -160,6 +179,9 @@ type Queued struct {
 	To    []string
 	Queue int64 // queue id; 0 when not known
 	Blob  string
+	// Hold is when a held message (FUTURERELEASE) is released; zero when
+	// it is sent at once.
+	Hold time.Time
 }
 
 // Queued logs an enqueue.
@@ -173,6 +195,9 @@ func (l *Logger) Queued(ctx context.Context, e Queued) {
 		a = append(a, slog.Int64("queue", e.Queue))
 	}
 	a = appendStr(a, "blob", e.Blob)
+	if !e.Hold.IsZero() {
+		a = append(a, slog.Time("hold", e.Hold))
+	}
 	l.l.LogAttrs(ctx, slog.LevelInfo, EventQueued, a...)
 }
 

@@ -40,10 +40,11 @@ func TestEventsHaveStableKeys(t *testing.T) {
 	l, buf := newJSON()
 	ctx := context.Background()
 	s := Session{Conn: "c1", Remote: "192.0.2.1", Mode: "mx", Helo: "client.example", TLS: true}
-	l.Received(ctx, Received{Session: s, From: "a@example.net", To: []string{"b@example.org"}, Size: 10, Blob: "ab", Local: 1})
+	l.Received(ctx, Received{Session: s, From: "a@example.net", To: []string{"b@example.org"}, Size: 10, Blob: "ab", Local: 1,
+		Auth: "spf=pass dkim=none dmarc=fail", Action: "quarantine"})
 	l.Rejected(ctx, Rejected{Session: s, Stage: StageRcpt, From: "a@example.net", To: []string{"x@example.org"}, Code: 550, Status: "5.1.1", Reason: "no such user"})
 	l.Delivered(ctx, Delivered{Conn: "c1", From: "a@example.net", Account: "b@example.org", Mailbox: "INBOX", UID: 7})
-	l.Queued(ctx, Queued{Conn: "c1", From: "a@example.org", To: []string{"r@example.com"}, Queue: 3})
+	l.Queued(ctx, Queued{Conn: "c1", From: "a@example.org", To: []string{"r@example.com"}, Queue: 3, Hold: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)})
 	l.Deferred(ctx, Attempt{Queue: 3, To: "r@example.com", Attempt: 1, Code: 451, Reason: "greylisted", Next: time.Unix(0, 0)})
 	l.AuthFailed(ctx, AuthFailed{Protocol: "smtp", Conn: "c2", Remote: "192.0.2.9", Mechanism: "PLAIN", User: "mallory"})
 
@@ -52,10 +53,11 @@ func TestEventsHaveStableKeys(t *testing.T) {
 		msg  string
 		keys map[string]any
 	}{
-		{EventReceived, map[string]any{"conn": "c1", "remote": "192.0.2.1", "tls": true, "from": "a@example.net", "size": 10.0, "local": 1.0, "blob": "ab"}},
+		{EventReceived, map[string]any{"conn": "c1", "remote": "192.0.2.1", "tls": true, "from": "a@example.net", "size": 10.0, "local": 1.0, "blob": "ab",
+			"auth": "spf=pass dkim=none dmarc=fail", "action": "quarantine"}},
 		{EventRejected, map[string]any{"stage": "rcpt", "code": 550.0, "status": "5.1.1", "reason": "no such user"}},
 		{EventDelivered, map[string]any{"account": "b@example.org", "mailbox": "INBOX", "uid": "7"}},
-		{EventQueued, map[string]any{"queue": 3.0, "from": "a@example.org"}},
+		{EventQueued, map[string]any{"queue": 3.0, "from": "a@example.org", "hold": "2026-03-02T09:00:00Z"}},
 		{EventDeferred, map[string]any{"queue": 3.0, "attempt": 1.0, "code": 451.0, "reason": "greylisted"}},
 		{EventAuthFailed, map[string]any{"proto": "smtp", "user": "mallory", "mech": "PLAIN"}},
 	}
