@@ -1,8 +1,10 @@
-// Package fs stores blobs in a local directory: each blob is compressed
-// with zstd and kept at <dir>/ab/cd/<id>.zst, where ab and cd are the first
-// hex digits of its id.
+// Package fs stores blobs in a local directory, compressed with zstd.
+// Small blobs (most messages) are kept in <dir>/pack.db, a database whose
+// single writer commits concurrent Puts together (see pack). Larger ones
+// are files at <dir>/ab/cd/<id>.zst, where ab and cd are the first hex
+// digits of the id.
 //
-// A Put writes a temporary file in <dir>/tmp, fsyncs it, renames it into
+// For a file, a Put writes a temporary file in <dir>/tmp, fsyncs it, renames it into
 // place and fsyncs the directory that now names it, so a blob is durable
 // when Put returns. Directory fsyncs are shared: Puts that land in the same
 // directory while a sync of it runs are covered by one following sync.
@@ -36,7 +38,14 @@ type Store struct {
 	enc  *zstd.Encoder // EncodeAll is safe for concurrent use
 	dec  *zstd.Decoder // DecodeAll is safe for concurrent use
 	sync *dirSyncer
+	pack *pack
+	// packMax is the largest compressed size kept in the pack.
+	packMax int
 }
+
+// DefaultPackMax is the largest compressed blob kept in the pack; larger
+// ones go to files, where their size, not the flush, is the cost.
+const DefaultPackMax = 256 << 10
 
 var _ blob.Store = (*Store)(nil)
 
@@ -58,13 +67,18 @@ func Open(dir string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{dir: dir, tmp: tmp, enc: enc, dec: dec, sync: newDirSyncer()}, nil
+	p, err := openPack(filepath.Join(dir, "pack.db"))
+	if err != nil {
+		return nil, err
+	}
+	return &Store{dir: dir, tmp: tmp, enc: enc, dec: dec, sync: newDirSyncer(), pack: p, packMax: DefaultPackMax}, nil
 }
 
-// Close releases the codec's resources.
+// Close waits for Puts in progress and releases the store.
 func (s *Store) Close() error {
+	err := s.pack.close()
 	s.dec.Close()
-	return s.enc.Close()
+	return errors.Join(err, s.enc.Close())
 }
 
 func clearDir(dir string) error {
@@ -96,6 +110,13 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (blob.ID, int64, error) {
 		return "", 0, err
 	}
 	id := blob.Sum(raw)
+	data := s.enc.EncodeAll(raw, make([]byte, 0, len(raw)/2+64))
+	if len(data) <= s.packMax {
+		if err := s.pack.put(ctx, id, data); err != nil {
+			return "", 0, err
+		}
+		return id, int64(len(raw)), nil
+	}
 	file, dir := s.path(id)
 	if _, err := os.Stat(file); err == nil {
 		// Stored already, and fsynced before it was renamed; its
@@ -106,7 +127,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (blob.ID, int64, error) {
 	if err := s.ensureDir(dir); err != nil {
 		return "", 0, err
 	}
-	if err := s.writeFile(file, s.enc.EncodeAll(raw, make([]byte, 0, len(raw)/2+64))); err != nil {
+	if err := s.writeFile(file, data); err != nil {
 		return "", 0, err
 	}
 	if err := s.sync.sync(dir); err != nil {
@@ -166,8 +187,14 @@ func (s *Store) Open(ctx context.Context, id blob.ID) (io.ReadCloser, error) {
 	if !blob.ValidID(id) {
 		return nil, fmt.Errorf("blob/fs: bad id %q: %w", id, blob.ErrNotFound)
 	}
-	file, _ := s.path(id)
-	data, err := os.ReadFile(file)
+	data, ok, err := s.pack.get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		file, _ := s.path(id)
+		data, err = os.ReadFile(file)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("blob/fs: %s: %w", id, blob.ErrNotFound)
 	}
@@ -186,6 +213,9 @@ func (s *Store) Open(ctx context.Context, id blob.ID) (io.ReadCloser, error) {
 func (s *Store) Delete(ctx context.Context, id blob.ID) error {
 	if !blob.ValidID(id) {
 		return fmt.Errorf("blob/fs: bad id %q: %w", id, blob.ErrNotFound)
+	}
+	if ok, err := s.pack.remove(ctx, id); err != nil || ok {
+		return err
 	}
 	file, _ := s.path(id)
 	err := os.Remove(file)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,13 +24,66 @@ func open(t testing.TB, dir string) *Store {
 	return s
 }
 
+// openFiles opens a store that keeps every blob in a file, so that the
+// file path is tested with small blobs too.
+func openFiles(t testing.TB, dir string) *Store {
+	s := open(t, dir)
+	s.packMax = -1
+	return s
+}
+
 func TestConformance(t *testing.T) {
-	blobtest.Run(t, func(t *testing.T) blob.Store { return open(t, t.TempDir()) })
+	t.Run("pack", func(t *testing.T) {
+		blobtest.Run(t, func(t *testing.T) blob.Store { return open(t, t.TempDir()) })
+	})
+	t.Run("files", func(t *testing.T) {
+		blobtest.Run(t, func(t *testing.T) blob.Store { return openFiles(t, t.TempDir()) })
+	})
+}
+
+// TestPack checks that small blobs go to the pack, big ones to files, and
+// that both are found again by a new store on the same directory.
+func TestPack(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	ctx := context.Background()
+	small := []byte("Subject: small\r\n\r\nhello\r\n")
+	big := make([]byte, 600<<10)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range big {
+		big[i] = byte(rng.Uint32()) // incompressible: stays above the pack limit
+	}
+	sid, _, err := s.Put(ctx, bytes.NewReader(small))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bid, _, err := s.Put(ctx, bytes.NewReader(big))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, sid[:2], sid[2:4], sid+".zst")); err == nil {
+		t.Error("small blob written as a file")
+	}
+	if _, err := os.Stat(filepath.Join(dir, bid[:2], bid[2:4], bid+".zst")); err != nil {
+		t.Errorf("big blob not in a file: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2 := open(t, dir)
+	for id, want := range map[string][]byte{sid: small, bid: big} {
+		if got, err := blob.ReadAll(ctx, s2, id); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("reopened %s: %v", id[:8], err)
+		}
+	}
+	if _, _, err := s.Put(ctx, bytes.NewReader(small)); err == nil {
+		t.Error("Put on a closed store succeeded")
+	}
 }
 
 func TestLayout(t *testing.T) {
 	dir := t.TempDir()
-	s := open(t, dir)
+	s := openFiles(t, dir)
 	msg := []byte(strings.Repeat("Compressible line of a message.\r\n", 300))
 	id, _, err := s.Put(context.Background(), bytes.NewReader(msg))
 	if err != nil {
@@ -51,7 +105,7 @@ func TestLayout(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "tmp", "leftover"), []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s2 := open(t, dir)
+	s2 := openFiles(t, dir)
 	if got, err := blob.ReadAll(context.Background(), s2, id); err != nil || !bytes.Equal(got, msg) {
 		t.Fatalf("reopened: %v", err)
 	}
@@ -62,7 +116,7 @@ func TestLayout(t *testing.T) {
 
 func TestCorruptBlob(t *testing.T) {
 	dir := t.TempDir()
-	s := open(t, dir)
+	s := openFiles(t, dir)
 	id, _, err := s.Put(context.Background(), strings.NewReader("data"))
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +132,11 @@ func TestCorruptBlob(t *testing.T) {
 // BenchmarkPutParallel stores distinct 5 KB messages from parallel
 // writers, each Put durable on return.
 func BenchmarkPutParallel(b *testing.B) {
-	s := open(b, b.TempDir())
+	b.Run("pack", func(b *testing.B) { benchPut(b, open(b, b.TempDir())) })
+	b.Run("files", func(b *testing.B) { benchPut(b, openFiles(b, b.TempDir())) })
+}
+
+func benchPut(b *testing.B, s *Store) {
 	base := bytes.Repeat([]byte("Received: from mx.example.net; a typical header line\r\n"), 5000/55)
 	var n atomic.Int64
 	b.SetBytes(int64(len(base) + 20))
