@@ -231,7 +231,7 @@ func (c *conn) finish(raw []byte) reply {
 	c.srv.mlog.Received(c.ctx, maillog.Received{
 		Session: c.mailSession(), From: tx.from, To: tx.rcptAddresses(),
 		Size: int64(len(raw)), Blob: res.Blob, MessageID: res.MessageID,
-		Local: len(res.Delivered), Queued: len(res.Remote),
+		Local: len(res.Delivered), Queued: len(res.Queued),
 	})
 	c.resetTx()
 	return reply{code: 250, status: "2.0.0", text: "Ok: queued as " + tx.id}
