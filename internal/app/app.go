@@ -67,6 +67,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		return nil, err
 	}
 	a := &App{cfg: cfg, log: log, store: st, blobs: blobs, tls: tlsCfg}
+	a.background = append(a.background, func(ctx context.Context) { pruneLoop(ctx, st, log) })
 	if err := a.build(); err != nil {
 		st.Close()
 		return nil, err

@@ -16,6 +16,18 @@ import (
 // OpenStorage opens the configured metadata store (migrating its schema)
 // and blob store.
 func OpenStorage(ctx context.Context, cfg config.Config) (store.Store, blob.Store, error) {
+	return OpenStorageWith(ctx, cfg, StorageOptions{})
+}
+
+// StorageOptions tune OpenStorageWith.
+type StorageOptions struct {
+	// SkipMigrations opens the store at whatever schema version it has,
+	// for the schema command.
+	SkipMigrations bool
+}
+
+// OpenStorageWith is OpenStorage with options.
+func OpenStorageWith(ctx context.Context, cfg config.Config, o StorageOptions) (store.Store, blob.Store, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, nil, err
 	}
@@ -26,9 +38,9 @@ func OpenStorage(ctx context.Context, cfg config.Config) (store.Store, blob.Stor
 	var st store.Store
 	switch cfg.Storage.Backend {
 	case "postgres":
-		st, err = postgres.Open(ctx, cfg.Storage.PostgresDSN, postgres.Options{})
+		st, err = postgres.Open(ctx, cfg.Storage.PostgresDSN, postgres.Options{SkipMigrations: o.SkipMigrations})
 	default:
-		st, err = sqlite.Open(ctx, cfg.Path(cfg.Storage.SQLitePath), sqlite.Options{})
+		st, err = sqlite.Open(ctx, cfg.Path(cfg.Storage.SQLitePath), sqlite.Options{SkipMigrations: o.SkipMigrations})
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: %w", err)

@@ -41,6 +41,7 @@ func commands() map[string]command {
 		"domain":      {"add|list|remove [DOMAIN] --config FILE", "manage the domains mail is accepted for", runDomain},
 		"account":     {"add|list|passwd|remove [ADDRESS] [--quota BYTES] --config FILE", "manage accounts; passwords are read from stdin or prompted for", runAccount},
 		"alias":       {"add|list|remove [ADDRESS [TARGET...]] --config FILE", "manage aliases; @domain is a catch-all", runAlias},
+		"schema":      {"[--to N] --config FILE", "print the schema version, or migrate up or down to version N (stop the server first)", runSchema},
 		"config-docs": {"", "print the configuration reference (docs/config.md)", runConfigDocs},
 	}
 }

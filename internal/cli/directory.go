@@ -17,11 +17,15 @@ import (
 // withStore loads the configuration and opens its store for an admin
 // command. The server may be running: both backends allow it.
 func withStore(ctx context.Context, cfgPath string, fn func(cfg config.Config, st store.Store) error) error {
+	return withStoreOpts(ctx, cfgPath, app.StorageOptions{}, fn)
+}
+
+func withStoreOpts(ctx context.Context, cfgPath string, o app.StorageOptions, fn func(cfg config.Config, st store.Store) error) error {
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		return err
 	}
-	st, _, err := app.OpenStorage(ctx, cfg)
+	st, _, err := app.OpenStorageWith(ctx, cfg, o)
 	if err != nil {
 		return err
 	}

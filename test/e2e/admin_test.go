@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -59,6 +60,24 @@ func TestAdminCommands(t *testing.T) {
 	in.run("domain", "remove", "other.test", cfg)
 	if out := in.run("domain", "list", cfg); strings.Contains(out, "other.test") {
 		t.Errorf("domain still listed after remove: %q", out)
+	}
+
+	// Schema: roll back to the first version, then any normal open
+	// migrates forward again.
+	out = in.run("schema", cfg)
+	var latest int
+	if _, err := fmt.Sscanf(out, "schema version %d", &latest); err != nil || latest < 2 {
+		t.Fatalf("schema: %q", out)
+	}
+	if out := in.run("schema", "--to", "1", cfg); out != "schema version 1\n" {
+		t.Errorf("schema --to 1: %q", out)
+	}
+	if out := in.run("schema", cfg); out != "schema version 1\n" {
+		t.Errorf("schema after rollback: %q", out)
+	}
+	in.run("domain", "list", cfg)
+	if out := in.run("schema", cfg); out != fmt.Sprintf("schema version %d\n", latest) {
+		t.Errorf("schema after reopening: %q; want version %d", out, latest)
 	}
 
 	// A config with an unknown key is refused with file and line.
