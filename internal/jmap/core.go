@@ -28,6 +28,7 @@ func (s *Server) methodTable() map[string]method {
 		"Email/import":         {CapMail, emailImport},
 		"Email/copy":           {CapMail, emailCopy},
 		"Email/parse":          {CapMail, emailParse},
+		"SearchSnippet/get":    {CapMail, searchSnippetGet},
 		// RFC 8621 §6, §8.
 		"Identity/get":                 {CapSubmit, identityGet},
 		"Identity/changes":             {CapSubmit, identityChanges},

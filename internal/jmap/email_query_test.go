@@ -188,3 +188,25 @@ func TestIMAPJMAPStates(t *testing.T) {
 		t.Errorf("MailboxChanges after Email/set: %+v %v", d, err)
 	}
 }
+
+func TestSearchSnippet(t *testing.T) {
+	e := newEnv(t)
+	ids := queryFixture(t, e)
+	r := e.call1(e.alice, "SearchSnippet/get", map[string]any{"filter": map[string]any{"text": "penguins"},
+		"emailIds": []string{emailIDString(ids[1]), emailIDString(ids[2]), "E999999"}})
+	l := list(r)
+	if len(l) != 2 || len(strs(r["notFound"])) != 1 {
+		t.Fatalf("snippets: %v", r)
+	}
+	if p, _ := l[0]["preview"].(string); !strings.Contains(p, "<mark>penguins</mark>") {
+		t.Errorf("preview: %v", l[0])
+	}
+	if l[1]["preview"] != nil || l[1]["subject"] != nil {
+		t.Errorf("no match: %v", l[1])
+	}
+	r = e.call1(e.alice, "SearchSnippet/get", map[string]any{"filter": map[string]any{"subject": "<b>"},
+		"emailIds": []string{emailIDString(ids[0])}})
+	if l := list(r); l[0]["subject"] != nil {
+		t.Errorf("subject: %v", l[0])
+	}
+}
