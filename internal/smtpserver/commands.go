@@ -94,6 +94,10 @@ func (c *conn) cmdEHLO(arg string) reply {
 		"ENHANCEDSTATUSCODES", // RFC 2034
 		"CHUNKING",            // RFC 3030
 		"LIMITS RCPTMAX=" + strconv.Itoa(o.MaxRecipients), // RFC 9422
+		"DSN", // RFC 3461
+	}
+	if c.futureRelease() {
+		lines = append(lines, futureReleaseKeyword(c.srv.now(), o.MaxHold)) // RFC 4865
 	}
 	if o.TLSConfig != nil && c.tlsState == nil {
 		lines = append(lines, "STARTTLS") // RFC 3207

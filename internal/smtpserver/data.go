@@ -11,6 +11,7 @@ import (
 
 	"freehold/internal/delivery"
 	"freehold/internal/maillog"
+	"freehold/internal/msgauth"
 )
 
 // cmdDATA implements DATA (RFC 5321 §4.1.1.4). The message is read up to
@@ -203,19 +204,39 @@ func (c *conn) skipChunk(size int64, r reply) reply {
 }
 
 // finish checks and delivers a complete message, and answers 250 only
-// once the Deliverer reported it durable.
+// once the Deliverer reported it durable. On the MX the inbound checks
+// run on the message as received; on submission the message is
+// completed (Date, Message-ID) and DKIM-signed. In both, forged
+// Authentication-Results fields claiming our host name are removed
+// (RFC 8601 §5) before anything is stored.
 func (c *conn) finish(raw []byte) reply {
 	tx := c.tx
 	o := &c.srv.opts
+	size := int64(len(raw))
+	var v verdict
 	if o.Mode == ModeSubmission {
 		if r, ok := c.checkFrom(raw); !ok {
-			r = c.reject(maillog.StageData, r)
-			c.resetTx()
-			return r
+			return c.refuse(r)
 		}
-		raw = c.addMissingFields(raw)
+		raw = msgauth.StripForgedAuthResults(c.addMissingFields(raw), o.Hostname)
+		var r reply
+		var ok bool
+		if raw, v.signed, r, ok = c.sign(raw); !ok {
+			return c.refuse(r)
+		}
+	} else {
+		var r reply
+		var ok bool
+		if v, r, ok = c.verify(raw); !ok {
+			return c.refuse(r)
+		}
+		raw = msgauth.StripForgedAuthResults(raw, o.Hostname)
 	}
-	env := delivery.Envelope{From: tx.from, Recipients: tx.rcpts, Trace: c.trace(tx)}
+	env := delivery.Envelope{
+		From: tx.from, Recipients: tx.rcpts, Trace: c.trace(tx),
+		DSNRet: tx.dsnRet, DSNEnvID: tx.dsnEnvID, HoldUntil: tx.hold,
+		AuthResults: v.authResults, Quarantine: v.quarantine,
+	}
 	if c.account != nil {
 		env.Account = c.account.ID
 	}
@@ -223,18 +244,29 @@ func (c *conn) finish(raw []byte) reply {
 	res, err := o.Deliverer.Deliver(ctx, env, raw)
 	cancel()
 	if err != nil {
-		r := c.reject(maillog.StageData, deliveryError(err))
-		c.resetTx()
-		return r
+		return c.refuse(deliveryError(err))
 	}
 	c.accepted++
-	c.srv.mlog.Received(c.ctx, maillog.Received{
+	ev := maillog.Received{
 		Session: c.mailSession(), From: tx.from, To: tx.rcptAddresses(),
-		Size: int64(len(raw)), Blob: res.Blob, MessageID: res.MessageID,
+		Size: size, Blob: res.Blob, MessageID: res.MessageID,
 		Local: len(res.Delivered), Queued: len(res.Queued),
-	})
+		Auth: v.summary, Signed: v.signed, Hold: res.Hold,
+	}
+	if v.quarantine {
+		ev.Action = msgauth.Quarantine.String()
+	}
+	c.srv.mlog.Received(c.ctx, ev)
 	c.resetTx()
 	return reply{code: 250, status: "2.0.0", text: "Ok: queued as " + tx.id}
+}
+
+// refuse logs a message refused at the end of its data, ends the
+// transaction and returns the reply.
+func (c *conn) refuse(r reply) reply {
+	r = c.reject(maillog.StageData, r)
+	c.resetTx()
+	return r
 }
 
 // trace describes the transaction for the Received field.

@@ -50,6 +50,7 @@ func TestLineLimits(t *testing.T) {
 		s: 250-ENHANCEDSTATUSCODES
 		s: 250-CHUNKING
 		s: 250-LIMITS RCPTMAX=2
+		s: 250-DSN
 		s: 250 STARTTLS
 		c: NOOP ` + long + `
 		s: 500 5.5.2 Line too long

@@ -19,6 +19,7 @@ func TestMXDialogue(t *testing.T) {
 		s: 250-ENHANCEDSTATUSCODES
 		s: 250-CHUNKING
 		s: 250-LIMITS RCPTMAX=100
+		s: 250-DSN
 		s: 250 STARTTLS
 		c: MAIL FROM:<sender@remote.example> BODY=8BITMIME SIZE=100
 		s: 250 2.1.0 Ok
@@ -127,6 +128,7 @@ func TestMXSingleRecipientForClauseAndTLS(t *testing.T) {
 		s: 250-ENHANCEDSTATUSCODES
 		s: 250-CHUNKING
 		s: 250-LIMITS
+		s: 250-DSN
 		s: 250 STARTTLS
 		c: STARTTLS
 		s: 220 2.0.0 Ready to start TLS
@@ -141,7 +143,8 @@ func TestMXSingleRecipientForClauseAndTLS(t *testing.T) {
 		s: 250-SMTPUTF8
 		s: 250-ENHANCEDSTATUSCODES
 		s: 250-CHUNKING
-		s: 250 LIMITS RCPTMAX=100
+		s: 250-LIMITS RCPTMAX=100
+		s: 250 DSN
 		c: STARTTLS
 		s: 503 5.5.1 TLS already active
 		c: MAIL FROM:<a@remote.example>
@@ -205,6 +208,7 @@ func TestMXSize(t *testing.T) {
 		s: 250-ENHANCEDSTATUSCODES
 		s: 250-CHUNKING
 		s: 250-LIMITS
+		s: 250-DSN
 		s: 250 STARTTLS
 		c: MAIL FROM:<a@remote.example> SIZE=1001
 		s: 552 5.3.4 Message size exceeds fixed maximum message size
@@ -267,6 +271,7 @@ func TestMXChunking(t *testing.T) {
 		s: 250-ENHANCEDSTATUSCODES
 		s: 250-CHUNKING
 		s: 250-LIMITS
+		s: 250-DSN
 		s: 250 STARTTLS
 		c: BDAT 5
 		c! hello
@@ -376,6 +381,7 @@ func TestMXUTF8(t *testing.T) {
 		s: 250-ENHANCEDSTATUSCODES
 		s: 250-CHUNKING
 		s: 250-LIMITS
+		s: 250-DSN
 		s: 250 STARTTLS
 		c: MAIL FROM:<ärger@remote.example>
 		s: 553 5.6.7
@@ -423,6 +429,7 @@ func TestMXNeverRelays(t *testing.T) {
 		s: 250-ENHANCEDSTATUSCODES
 		s: 250-CHUNKING
 		s: 250-LIMITS
+		s: 250-DSN
 		s: 250 STARTTLS
 		c: MAIL FROM:<alice@example.org>
 		s: 250

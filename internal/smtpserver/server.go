@@ -34,6 +34,8 @@ import (
 	"freehold/internal/delivery"
 	"freehold/internal/mail"
 	"freehold/internal/maillog"
+	"freehold/internal/msgauth"
+	"freehold/internal/queue"
 	"freehold/internal/store"
 )
 
@@ -80,6 +82,12 @@ const (
 	// DefaultDeliverTimeout bounds storing one message; RFC 5321
 	// §4.5.3.2.6 gives the client 10 minutes to wait for the reply.
 	DefaultDeliverTimeout = 5 * time.Minute
+	// DefaultVerifyTimeout bounds the inbound checks of one message
+	// (their DNS lookups); it comes out of the same 10 minutes.
+	DefaultVerifyTimeout = 30 * time.Second
+	// DefaultMaxHold is the longest FUTURERELEASE hold (RFC 4865) when
+	// Options.MaxHold is zero, as config's queue.max_hold defaults to.
+	DefaultMaxHold = 30 * 24 * time.Hour
 )
 
 // Resolver resolves recipients and sender rights (see delivery.Resolver).
@@ -97,6 +105,20 @@ type Deliverer interface {
 // A wrong name or password is an error wrapping auth.ErrFailed.
 type Authenticator interface {
 	Login(ctx context.Context, username, password string) (store.Account, error)
+}
+
+// Verifier runs the inbound message checks of the MX: SPF, DKIM and
+// DMARC (see msgauth.Verifier). It never fails: problems are results.
+type Verifier interface {
+	Verify(ctx context.Context, in msgauth.In) msgauth.Result
+}
+
+// Signer DKIM-signs a submitted message (see msgauth.Signer): it returns
+// the DKIM-Signature header fields to prepend to raw, nil when the
+// author's domain does not sign, and an error wrapping msgauth.ErrNoFrom
+// when no single signing domain can be chosen.
+type Signer interface {
+	Sign(ctx context.Context, raw []byte) ([]byte, error)
 }
 
 // Usage reports an account's storage, for refusing recipients whose quota
@@ -137,6 +159,21 @@ type Options struct {
 	Deliverer     Deliverer
 	Authenticator Authenticator // required for ModeSubmission
 	Usage         Usage         // optional quota check at RCPT
+
+	// Verifier runs SPF, DKIM and DMARC on the MX at the end of data and
+	// its Authentication-Results field is stored with the message; nil
+	// turns the checks off. Its authserv-id must be Hostname: forged
+	// Authentication-Results fields naming Hostname are removed from
+	// every message, checked or not. Submission is never checked.
+	Verifier      Verifier
+	VerifyTimeout time.Duration
+	// Signer DKIM-signs every submitted message when it is accepted,
+	// before it is stored or queued; nil leaves messages unsigned.
+	Signer Signer
+	// MaxHold is the longest FUTURERELEASE hold (RFC 4865) submission
+	// accepts and announces: DefaultMaxHold when zero, at most
+	// queue.MaxHold. Negative turns the extension off.
+	MaxHold time.Duration
 
 	Logger  *slog.Logger    // debug/operational log; slog.Default() when nil
 	MailLog *maillog.Logger // mail-event log; nil discards
@@ -212,6 +249,11 @@ func setDefaults(o *Options) {
 	defDur(&o.DataTimeout, DefaultDataTimeout)
 	defDur(&o.WriteTimeout, DefaultWriteTimeout)
 	defDur(&o.DeliverTimeout, DefaultDeliverTimeout)
+	defDur(&o.VerifyTimeout, DefaultVerifyTimeout)
+	if o.MaxHold == 0 {
+		o.MaxHold = DefaultMaxHold
+	}
+	o.MaxHold = min(o.MaxHold, queue.MaxHold)
 	if o.Postmaster == "" {
 		o.Postmaster = "postmaster@" + o.Hostname
 	}

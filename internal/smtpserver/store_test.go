@@ -128,6 +128,7 @@ func TestStoreMXDelivery(t *testing.T) {
 		s: 250-ENHANCEDSTATUSCODES
 		s: 250-CHUNKING
 		s: 250-LIMITS
+		s: 250-DSN
 		s: 250 STARTTLS
 		c: MAIL FROM:<sender@remote.example>
 		s: 250
@@ -203,6 +204,8 @@ func TestStoreSubmissionQueuesRemote(t *testing.T) {
 		s: 250-ENHANCEDSTATUSCODES
 		s: 250-CHUNKING
 		s: 250-LIMITS
+		s: 250-DSN
+		s: 250-FUTURERELEASE 2592000 
 		s: 250 STARTTLS
 		c: STARTTLS
 		s: 220
@@ -216,6 +219,8 @@ func TestStoreSubmissionQueuesRemote(t *testing.T) {
 		s: 250-ENHANCEDSTATUSCODES
 		s: 250-CHUNKING
 		s: 250-LIMITS
+		s: 250-DSN
+		s: 250-FUTURERELEASE 2592000 
 		s: 250 AUTH PLAIN LOGIN
 		c: AUTH PLAIN ` + b64("\x00bob@example.org\x00bob-pw") + `
 		s: 235

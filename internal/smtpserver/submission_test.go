@@ -25,6 +25,8 @@ func TestSubmissionSTARTTLSAndAuth(t *testing.T) {
 		s: 250-ENHANCEDSTATUSCODES
 		s: 250-CHUNKING
 		s: 250-LIMITS
+		s: 250-DSN
+		s: 250-FUTURERELEASE 2592000 
 		s: 250 STARTTLS
 		c: AUTH PLAIN ` + b64("\x00alice@example.org\x00alice-pw") + `
 		s: 530 5.7.0 Must issue a STARTTLS command first
@@ -42,6 +44,8 @@ func TestSubmissionSTARTTLSAndAuth(t *testing.T) {
 		s: 250-ENHANCEDSTATUSCODES
 		s: 250-CHUNKING
 		s: 250-LIMITS
+		s: 250-DSN
+		s: 250-FUTURERELEASE 2592000 
 		s: 250 AUTH PLAIN LOGIN
 		c: AUTH PLAIN ` + b64("\x00alice@example.org\x00wrong") + `
 		s: 535 5.7.8 Authentication credentials invalid
@@ -140,6 +144,8 @@ func TestSubmissionImplicitTLSLogin(t *testing.T) {
 		s: 250-ENHANCEDSTATUSCODES
 		s: 250-CHUNKING
 		s: 250-LIMITS
+		s: 250-DSN
+		s: 250-FUTURERELEASE 2592000 
 		s: 250 AUTH PLAIN LOGIN
 		c: AUTH LOGIN
 		s: 334 VXNlcm5hbWU6
@@ -179,6 +185,8 @@ func TestSubmissionFromAliasAndMissingFrom(t *testing.T) {
 		s: 250-ENHANCEDSTATUSCODES
 		s: 250-CHUNKING
 		s: 250-LIMITS
+		s: 250-DSN
+		s: 250-FUTURERELEASE 2592000 
 		s: 250 AUTH
 		c: AUTH PLAIN ` + b64("\x00alice@example.org\x00alice-pw") + `
 		s: 235
@@ -234,6 +242,7 @@ func TestSubmissionQuotaAtRcpt(t *testing.T) {
 		s: 250-ENHANCEDSTATUSCODES
 		s: 250-CHUNKING
 		s: 250-LIMITS
+		s: 250-DSN
 		s: 250 STARTTLS
 		c: MAIL FROM:<a@remote.example> SIZE=5
 		s: 250

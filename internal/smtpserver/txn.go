@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 
 	"freehold/internal/delivery"
 	"freehold/internal/mail"
@@ -21,6 +22,11 @@ type transaction struct {
 	rcpts     []delivery.Recipient
 	bdat      bool  // a BDAT chunk was received (RFC 3030)
 	bdatBytes int64 // octets received in BDAT chunks
+
+	dsnRet   string    // RET (RFC 3461 §4.3), upper case
+	dsnEnvID string    // ENVID (RFC 3461 §4.4), decoded
+	holdAsk  bool      // HOLDFOR or HOLDUNTIL was given (RFC 4865)
+	hold     time.Time // release time; zero: no hold
 }
 
 func (t *transaction) rcptAddresses() []string {
@@ -42,9 +48,10 @@ func (c *conn) resetTx() {
 }
 
 // cmdMAIL implements MAIL (RFC 5321 §4.1.1.2) with the SIZE (RFC 1870
-// §6), BODY (RFC 6152 §2), SMTPUTF8 (RFC 6531 §3.4) and AUTH (RFC 4954
-// §5) parameters. In submission the sender must be one of the
-// authenticated user's addresses.
+// §6), BODY (RFC 6152 §2), SMTPUTF8 (RFC 6531 §3.4), AUTH (RFC 4954 §5),
+// RET and ENVID (RFC 3461 §4.3, §4.4) and, on submission, HOLDFOR and
+// HOLDUNTIL (RFC 4865 §3) parameters. In submission the sender must be
+// one of the authenticated user's addresses.
 func (c *conn) cmdMAIL(arg string) reply {
 	o := &c.srv.opts
 	if o.Mode == ModeSubmission && c.account == nil {
@@ -118,23 +125,48 @@ func (c *conn) mailParam(tx *transaction, p param) (reply, bool) {
 	case "AUTH":
 		// RFC 4954 §5: the identity a trusted relay vouches for. We trust
 		// no one's word for it and ignore it.
+	case "RET":
+		v, err := parseRet(p.value)
+		if err != nil {
+			return dsnReply(err), false
+		}
+		tx.dsnRet = v
+	case "ENVID":
+		v, err := parseEnvID(p.value)
+		if err != nil {
+			return dsnReply(err), false
+		}
+		tx.dsnEnvID = v
+	case "HOLDFOR", "HOLDUNTIL":
+		if !c.futureRelease() {
+			return replyBadParam.withDetail(p.key, nil), false
+		}
+		t, err := holdTime(c.srv.now(), c.srv.opts.MaxHold, p, tx.holdAsk)
+		if err != nil {
+			return holdReply(err), false
+		}
+		tx.holdAsk, tx.hold = true, t
 	default:
 		return replyBadParam.withDetail(p.key, nil), false
 	}
 	return reply{}, true
 }
 
-// cmdRCPT implements RCPT (RFC 5321 §4.1.1.3). On the MX only local
-// recipients are accepted; remote ones are refused as relaying unless the
-// client authenticated on submission, where they go to the queue.
+// cmdRCPT implements RCPT (RFC 5321 §4.1.1.3) with the NOTIFY and ORCPT
+// parameters (RFC 3461 §4.1, §4.2). On the MX only local recipients are
+// accepted; remote ones are refused as relaying unless the client
+// authenticated on submission, where they go to the queue.
 func (c *conn) cmdRCPT(arg string) reply {
 	o := &c.srv.opts
 	path, params, err := parsePathArg(arg, "TO:")
 	if err != nil || path == "" {
 		return c.rejectRcpt(path, reply{code: 501, status: "5.5.4", text: "Syntax: RCPT TO:<address>"}.withDetail("parse", err))
 	}
-	if len(params) > 0 {
-		return c.rejectRcpt(path, replyBadParam.withDetail(params[0].key, nil))
+	rcpt := delivery.Recipient{Address: path}
+	for _, p := range params {
+		if r, ok := c.rcptParam(&rcpt, p); !ok {
+			return c.rejectRcpt(path, r)
+		}
 	}
 	if len(c.tx.rcpts) >= o.MaxRecipients {
 		// RFC 5321 §4.5.3.1.10: 452, the client sends the rest later.
@@ -162,8 +194,30 @@ func (c *conn) cmdRCPT(arg string) reply {
 	if r, ok := c.checkQuota(route); !ok {
 		return c.rejectRcpt(path, r)
 	}
-	c.tx.rcpts = append(c.tx.rcpts, delivery.Recipient{Address: path, Route: route})
+	rcpt.Route = route
+	c.tx.rcpts = append(c.tx.rcpts, rcpt)
 	return reply{code: 250, status: "2.1.5", text: "Ok"}
+}
+
+// rcptParam applies one RCPT parameter; false with the reply on refusal.
+func (c *conn) rcptParam(r *delivery.Recipient, p param) (reply, bool) {
+	if !c.ehlo {
+		// RFC 5321 §4.1.1.1: no extensions after HELO.
+		return replyBadParam, false
+	}
+	var err error
+	switch p.key {
+	case "NOTIFY":
+		r.Notify, err = parseNotify(p.value)
+	case "ORCPT":
+		r.ORcpt, err = parseORcpt(p.value, c.tx.utf8)
+	default:
+		return replyBadParam.withDetail(p.key, nil), false
+	}
+	if err != nil {
+		return dsnReply(err), false
+	}
+	return reply{}, true
 }
 
 // checkQuota refuses a recipient whose account has no room left for the
