@@ -116,6 +116,10 @@ func TestRoutes(t *testing.T) {
 	e.dns.Add("implicit.example. 300 IN A 192.0.2.9", "null.example. 300 IN MX 0 .")
 	e.net.Route("192.0.2.9", srv.Addr)
 	e.dns.Fail("broken.example", dnstest.ServFail)
+	e.dns.Fail("garbled.example", dnstest.Garbage)
+	e.dns.Fail("wrongid.example", dnstest.WrongID)
+	e.dns.Add("noaddr.example. 300 IN MX 10 mx.noaddr.example.")
+	e.dns.Fail("mx.noaddr.example", dnstest.Garbage)
 	c := smtpclient.New(e.opts)
 	ctx := context.Background()
 
@@ -130,6 +134,9 @@ func TestRoutes(t *testing.T) {
 		{"null.example", smtpclient.Permanent, "5.1.10"},
 		{"nxdomain.example", smtpclient.Permanent, "5.1.2"},
 		{"broken.example", smtpclient.Temporary, "4.4.3"},
+		{"garbled.example", smtpclient.Temporary, "4.4.3"},
+		{"wrongid.example", smtpclient.Temporary, "4.4.3"},
+		{"noaddr.example", smtpclient.Temporary, "4.4.4"},
 	}
 	for _, cs := range cases {
 		r := c.Deliver(ctx, cs.domain, envelope("x@"+cs.domain))
