@@ -68,3 +68,6 @@ func parseState(s string) (store.ModSeq, bool) {
 	}
 	return store.ModSeq(n), true
 }
+
+// AccountID returns the JMAP id of an account.
+func AccountID(id store.AccountID) string { return accountIDString(id) }

@@ -33,6 +33,10 @@ const (
 	CapLabels = "urn:freehold:params:jmap:labels"
 	// CapSettings is Freehold's per-user settings (Settings/get, Settings/set).
 	CapSettings = "urn:freehold:params:jmap:settings"
+	// CapHTML advertises the sanitised HTML view of an email: its
+	// capability object has htmlUrl, a template with {accountId},
+	// {emailId} and {remote} ("0" or "1"). It has no methods.
+	CapHTML = "urn:freehold:params:jmap:html"
 )
 
 // Limits are the core capability limits (RFC 8620 §2). Zero fields take

@@ -13,7 +13,7 @@ import (
 // capabilityNames is the set of capabilities a request may use.
 func capabilityNames() map[string]bool {
 	return map[string]bool{CapCore: true, CapMail: true, CapSubmit: true,
-		CapVacation: true, CapLabels: true, CapSettings: true}
+		CapVacation: true, CapLabels: true, CapSettings: true, CapHTML: true}
 }
 
 // sortProperties are the Email/query sort properties supported
@@ -67,7 +67,8 @@ func (s *Server) session(acct store.Account, base string) sessionObject {
 	id := accountIDString(acct.ID)
 	return sessionObject{
 		Capabilities: map[string]any{CapCore: core, CapMail: empty, CapSubmit: empty,
-			CapVacation: empty, CapLabels: empty, CapSettings: empty},
+			CapVacation: empty, CapLabels: empty, CapSettings: empty,
+			CapHTML: map[string]any{"htmlUrl": base + "/jmap/html/{accountId}/{emailId}?remote={remote}"}},
 		Accounts: map[string]any{id: map[string]any{
 			"name":       acct.Address,
 			"isPersonal": true,
