@@ -261,4 +261,3 @@ func remoteIP(r *http.Request) string {
 	}
 	return host
 }
-
