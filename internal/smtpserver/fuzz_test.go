@@ -27,6 +27,10 @@ func FuzzSession(f *testing.F) {
 		"ehlo \x00\nmail from:<ä@ö.example>\nRCPT TO:<jösé@example.org> NOTIFY=NEVER\n\n\t\r",
 		"EHLO x\nMAIL FROM:<a@b> =x\nMAIL FROM:<a@b\nRCPT TO:<>\nRCPT TO:<a@[127.0.0.1]>",
 		"EHLO " + strings.Repeat("x", 3000) + "\nNOOP",
+		"EHLO x\nMAIL FROM:<a@b.example> RET=HDRS ENVID=QQ+2B1\nRCPT TO:<alice@example.org> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;a+2Bb@x",
+		"EHLO x\nMAIL FROM:<a@b> RET=ALL ENVID=+zz\nMAIL FROM:<a@b> ENVID=\nRCPT TO:<bob@example.org> NOTIFY=NEVER,FAILURE ORCPT=;",
+		"EHLO x\nMAIL FROM:<a@b> SMTPUTF8\nRCPT TO:<bob@example.org> ORCPT=utf-8;jösé@x NOTIFY=never",
+		"EHLO x\nMAIL FROM:<a@b> HOLDFOR=60\nMAIL FROM:<a@b> HOLDUNTIL=2030-01-01T00:00:00Z HOLDFOR=1",
 	} {
 		f.Add(s)
 	}
@@ -100,6 +104,65 @@ func FuzzParsePathArg(f *testing.F) {
 				if p.key == "" || strings.ContainsAny(p.key+p.value, " \t") {
 					t.Errorf("bad param %+v", p)
 				}
+			}
+		}
+	})
+}
+
+// FuzzDSNParams checks the DSN parameter parsers (RFC 3461 §4): they
+// never panic, and what they accept is in its stored form.
+func FuzzDSNParams(f *testing.F) {
+	for _, s := range []string{"FULL", "hdrs", "QQ314159+2B", "a+zz", "NEVER", "SUCCESS,FAILURE,DELAY", "never,success",
+		"rfc822;a+2Bb@example.org", "utf-8;j\\x{F6}@x", "utf-8;jö@x", "x;", ";", strings.Repeat("+41", 40)} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, v string, smtputf8 bool) {
+		if r, err := parseRet(v); err == nil && r != "FULL" && r != "HDRS" {
+			t.Errorf("RET=%q gave %q", v, r)
+		}
+		if id, err := parseEnvID(v); err == nil {
+			if id == "" || len(id) > maxEnvID || !isASCII(id) || strings.ContainsAny(id, "\r\n") {
+				t.Errorf("ENVID=%q gave %q", v, id)
+			}
+		}
+		if n, err := parseNotify(v); err == nil {
+			if again, err := parseNotify(n); err != nil || again != n || (strings.Contains(n, "NEVER") && n != "NEVER") {
+				t.Errorf("NOTIFY=%q gave %q, not a fixed point (%q, %v)", v, n, again, err)
+			}
+		}
+		if o, err := parseORcpt(v, smtputf8); err == nil {
+			typ, addr, ok := strings.Cut(o, ";")
+			if o != v || !ok || !isAtom(typ) || len(o) > maxORcpt || strings.ContainsAny(o, " \r\n") || strings.Contains(addr, "=") {
+				t.Errorf("ORCPT=%q gave %q", v, o)
+			}
+			if !smtputf8 && !isASCII(o) {
+				t.Errorf("ORCPT=%q accepted 8-bit without SMTPUTF8", v)
+			}
+		}
+	})
+}
+
+// FuzzHoldParams checks the FUTURERELEASE parameters (RFC 4865 §3): they
+// never panic, and an accepted release is within the maximum hold.
+func FuzzHoldParams(f *testing.F) {
+	for _, s := range []string{"0", "3600", "999999999", "1234567890", "-1", "2030-03-01T12:00:00Z",
+		"2030-03-01t12:00:00.123456789+01:00", "2030-02-30T00:00:00Z", "2030-03-01T24:00:00Z", "9999-12-31T23:59:59-23:59"} {
+		f.Add(s)
+	}
+	now := time.Date(2030, 3, 1, 12, 0, 0, 0, time.UTC)
+	const max = 30 * 24 * time.Hour
+	f.Fuzz(func(t *testing.T, v string) {
+		for _, key := range []string{"HOLDFOR", "HOLDUNTIL"} {
+			at, err := holdTime(now, max, param{key: key, value: v, set: true}, false)
+			if err != nil {
+				if r := holdReply(err); r.code != 501 && r.code != 554 {
+					t.Errorf("%s=%q: reply %d", key, v, r.code)
+				}
+				continue
+			}
+			if !at.IsZero() && (!at.After(now) || at.Sub(now) > max) {
+				t.Errorf("%s=%q released at %v", key, v, at)
 			}
 		}
 	})
