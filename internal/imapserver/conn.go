@@ -2,7 +2,6 @@ package imapserver
 
 import (
 	"bufio"
-	"compress/flate"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -15,7 +14,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/klauspost/compress/flate"
+
 	"freehold/internal/imapserver/imapwire"
+	"freehold/internal/imapserver/inflate"
 	"freehold/internal/store"
 )
 
@@ -383,19 +385,23 @@ func (c *conn) startTLS(ctx context.Context) error {
 	return nil
 }
 
-// startCompress switches both directions to DEFLATE (RFC 4978).
+// startCompress switches both directions to DEFLATE (RFC 4978). Input
+// goes through our own inflater (see package inflate): zlib clients such
+// as mbsync end each write with a partial flush, which the library
+// decoders would hold back.
 func (c *conn) startCompress() error {
 	var under io.ReadWriter = c.nc
 	if c.tlsConn != nil {
 		under = c.tlsConn
 	}
-	fw, err := flate.NewWriter(under, flate.DefaultCompression)
+	fw, err := flate.NewWriter(under, flate.BestSpeed)
 	if err != nil {
 		return err
 	}
 	c.flateW = fw
 	c.compressed = true
-	c.br.Reset(flate.NewReader(bufio.NewReaderSize(&wakeReader{c: c, r: under}, readBufSize)))
+	src := bufio.NewReaderSize(&wakeReader{c: c, r: under}, readBufSize)
+	c.br.Reset(inflate.NewReader(src))
 	c.bw.Reset(fw)
 	return nil
 }

@@ -67,6 +67,7 @@ type testEnv struct {
 	srv   *Server
 	addr  string
 	tls   *tls.Config // client config trusting the server
+	cert  []byte      // the server's certificate, PEM
 }
 
 const testPassword = "correct horse battery staple"
@@ -93,7 +94,7 @@ func newTestEnv(t testing.TB, mod ...func(*Options)) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &testEnv{t: t, st: st, blobs: newMemBlobs()}
+	e := &testEnv{t: t, st: st, blobs: newMemBlobs(), cert: certPEM}
 	opts := Options{
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}},
 		Store:     st,
