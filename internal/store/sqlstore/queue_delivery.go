@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
+	"errors"
 	"encoding/hex"
 	"strings"
 	"time"
@@ -12,8 +14,9 @@ import (
 
 var _ store.QueueDelivery = (*Store)(nil)
 
-// claimScan bounds how many due recipient rows one claim looks at.
-const claimScan = 2000
+// claimScan bounds how many due recipient rows one claim looks at, per
+// work item asked for: rows of skipped domains are passed over.
+const claimScan = 16
 
 // QueueClaim implements store.QueueDelivery. Each recipient row is leased
 // with a conditional UPDATE (lease_until <= now), so that of two nodes
@@ -47,7 +50,7 @@ func (w *wtx) queueClaim(c store.QueueClaim) ([]store.QueueWork, error) {
 	rows, err := w.query(`SELECT r.queue_id, r.idx, r.domain, r.address, r.notify, r.orcpt, r.attempts, r.next_attempt, r.last_error
 		FROM queue_recipients r JOIN queue_messages m ON m.id = r.queue_id
 		WHERE r.status = 0 AND r.next_attempt <= ? AND r.lease_until <= ? AND m.hold_until <= ?
-		ORDER BY r.next_attempt, r.queue_id, r.idx LIMIT ?`, now, now, now, claimScan)
+		ORDER BY r.status, r.next_attempt, r.queue_id, r.idx LIMIT ?`, now, now, now, c.Limit*claimScan+len(c.Skip)*claimScan)
 	if err != nil {
 		return nil, err
 	}
@@ -164,9 +167,27 @@ func (s *Store) QueueRecord(ctx context.Context, a store.QueueAttempt) error {
 				return err
 			}
 		}
-		// A message with nothing left to send leaves the queue.
-		var pending int
-		if err := w.queryRow("SELECT COUNT(*) FROM queue_recipients WHERE queue_id = ? AND status = 0", a.ID).Scan(&pending); err != nil {
+		// A message with nothing left to send leaves the queue. The
+		// statuses are counted here rather than with "status = 0" in SQL,
+		// which could lead the planner to walk every pending recipient of
+		// the queue instead of this message's.
+		rows, err := w.query("SELECT status FROM queue_recipients WHERE queue_id = ?", a.ID)
+		if err != nil {
+			return err
+		}
+		pending := 0
+		for rows.Next() {
+			var st int64
+			if err := rows.Scan(&st); err != nil {
+				rows.Close()
+				return err
+			}
+			if store.RecipientStatus(st) == store.RcptPending {
+				pending++
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return err
 		}
 		if pending == 0 {
@@ -177,22 +198,41 @@ func (s *Store) QueueRecord(ctx context.Context, a store.QueueAttempt) error {
 	})
 }
 
-// QueueNextDue implements store.QueueDelivery.
+// QueueNextDue implements store.QueueDelivery: the earliest of the next
+// attempt of a free, released recipient, the next hold to end, and the
+// next lease to expire. Each is an index lookup, so that a runner can ask
+// after every claim however long the queue is.
 func (s *Store) QueueNextDue(ctx context.Context) (time.Time, error) {
-	var next *int64
-	err := s.read().queryRow(ctx, `SELECT MIN(
-		CASE WHEN r.lease_until > (CASE WHEN r.next_attempt > m.hold_until THEN r.next_attempt ELSE m.hold_until END)
-		THEN r.lease_until
-		ELSE (CASE WHEN r.next_attempt > m.hold_until THEN r.next_attempt ELSE m.hold_until END) END)
-		FROM queue_recipients r JOIN queue_messages m ON m.id = r.queue_id WHERE r.status = 0`).Scan(&next)
-	if err != nil || next == nil {
+	now := nanos(s.now())
+	r := s.read()
+	var best int64 = -1
+	take := func(q string, args ...any) error {
+		var v *int64
+		if err := r.queryRow(ctx, q, args...).Scan(&v); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if v != nil && (best < 0 || *v < best) {
+			best = *v
+		}
+		return nil
+	}
+	err := take(`SELECT r.next_attempt FROM queue_recipients r JOIN queue_messages m ON m.id = r.queue_id
+		WHERE r.status = 0 AND r.lease_until <= ? AND m.hold_until <= ?
+		ORDER BY r.status, r.next_attempt, r.queue_id, r.idx LIMIT 1`, now, now)
+	if err == nil {
+		err = take("SELECT MIN(hold_until) FROM queue_messages WHERE hold_until > ?", now)
+	}
+	if err == nil {
+		err = take("SELECT MIN(lease_until) FROM queue_recipients WHERE lease_until > ?", now)
+	}
+	if err != nil || best < 0 {
 		return time.Time{}, err
 	}
-	if *next == 0 {
+	if best == 0 {
 		// Due since forever: report the epoch rather than "nothing".
 		return time.Unix(0, 1).UTC(), nil
 	}
-	return fromNanos(*next), nil
+	return fromNanos(best), nil
 }
 
 // QueueRetry implements store.QueueDelivery.

@@ -5,6 +5,10 @@ ALTER TABLE queue_recipients ADD COLUMN domain TEXT NOT NULL DEFAULT '';
 ALTER TABLE queue_recipients ADD COLUMN lease_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE queue_recipients ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX queue_messages_hold ON queue_messages(hold_until);
+-- Claims walk due recipients in order and stop early; the lease index
+-- finds the next lease expiry.
+CREATE INDEX queue_recipients_due ON queue_recipients(status, next_attempt, queue_id, idx);
+CREATE INDEX queue_recipients_lease ON queue_recipients(lease_until);
 
 CREATE TABLE dkim_keys (
 	domain      TEXT NOT NULL,

@@ -1,3 +1,4 @@
+DROP INDEX jmap_messages_thread;
 DROP INDEX jmap_messages_received;
 DROP TABLE jmap_submissions;
 DROP TABLE jmap_objects;
