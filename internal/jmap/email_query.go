@@ -131,7 +131,10 @@ func (c *call) runEmailQuery(ctx context.Context, p *emailQueryPlan, w queryWind
 			res.ids = []string{}
 		}
 		if w.total {
-			n, err := c.s.st.EmailCount(ctx, acct, filter, p.collapse)
+			n, ok, err := c.countFromMailbox(ctx, filter, p.collapse)
+			if err == nil && !ok {
+				n, err = c.s.st.EmailCount(ctx, acct, filter, p.collapse)
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -312,4 +315,52 @@ func emailQueryChanges(ctx context.Context, c *call) (any, error) {
 		resp.Total = &n
 	}
 	return resp, nil
+}
+
+// countFromMailbox answers the total of the queries a mailbox list makes
+// (a mailbox, or its unread messages, flat or by thread) from the
+// mailbox's counts, which are cached until the mailbox changes: counting
+// threads in SQL reads every message of the mailbox.
+func (c *call) countFromMailbox(ctx context.Context, f *store.EmailFilter, threads bool) (int, bool, error) {
+	if f == nil || f.Operator != "" || f.InMailbox <= 0 {
+		return 0, false, nil
+	}
+	g := *f
+	g.InMailbox = 0
+	unread := g.NotKeyword == store.KeywordSeen
+	g.NotKeyword = ""
+	if !isEmptyFilter(&g) {
+		return 0, false, nil
+	}
+	if !threads && !c.s.countsCached(f.InMailbox) {
+		// Counting a mailbox's entries is cheap in SQL; threads are not.
+		return 0, false, nil
+	}
+	m, err := c.s.st.Mailbox(ctx, c.acct().ID, f.InMailbox)
+	if err != nil {
+		return 0, true, nil // not the account's mailbox: nothing in it
+	}
+	counts, err := c.s.mailboxCounts(ctx, c.acct().ID, []store.MailboxID{m.ID})
+	if err != nil {
+		return 0, false, err
+	}
+	cnt := counts[m.ID]
+	switch {
+	case unread && threads:
+		return cnt.UnreadThreads, true, nil
+	case unread:
+		return cnt.UnreadEmails, true, nil
+	case threads:
+		return cnt.TotalThreads, true, nil
+	}
+	return cnt.TotalEmails, true, nil
+}
+
+// isEmptyFilter reports whether a condition constrains nothing.
+func isEmptyFilter(f *store.EmailFilter) bool {
+	return f.Operator == "" && len(f.Conditions) == 0 && f.InMailbox == 0 && len(f.InMailboxOtherThan) == 0 &&
+		f.Before.IsZero() && f.After.IsZero() && f.MinSize == 0 && f.MaxSize == 0 && f.HasKeyword == "" &&
+		f.NotKeyword == "" && f.AllInThreadHaveKeyword == "" && f.SomeInThreadHaveKeyword == "" &&
+		f.NoneInThreadHaveKeyword == "" && f.HasAttachment == nil && f.From == "" && f.To == "" && f.Cc == "" &&
+		f.Bcc == "" && f.Subject == ""
 }

@@ -127,7 +127,8 @@ type Server struct {
 
 	mu      sync.Mutex // guards the following
 	apiBusy map[store.AccountID]int
-	counts  map[store.MailboxID]countsEntry // Mailbox counts cache
+	counts  map[store.MailboxID]*mailboxIndex // Mailbox counts, see counts.go
+	indexed int                               // entries held in counts
 	upBusy  map[store.AccountID]int
 }
 
@@ -143,7 +144,7 @@ func New(o Options) *Server {
 		limits:    o.Limits.withDefaults(),
 		maxDelay:  o.MaxDelayedSend,
 		apiBusy:   make(map[store.AccountID]int),
-		counts:    make(map[store.MailboxID]countsEntry),
+		counts:    make(map[store.MailboxID]*mailboxIndex),
 		upBusy:    make(map[store.AccountID]int),
 	}
 	if s.log == nil {

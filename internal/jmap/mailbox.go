@@ -90,53 +90,6 @@ func mailboxObject(m store.Mailbox, byName map[string]store.Mailbox, cnt store.M
 	}
 }
 
-// countsEntry is a cached MailboxCounts, valid while the mailbox's
-// HighestModSeq is unchanged.
-type countsEntry struct {
-	modseq store.ModSeq
-	counts store.MailboxCounts
-}
-
-// maxCountsCache bounds the counts cache; it is cleared when full.
-const maxCountsCache = 100000
-
-// mailboxCounts returns the counts of the given mailboxes, computing only
-// those whose contents changed since they were last computed.
-func (s *Server) mailboxCounts(ctx context.Context, acct store.AccountID, ids []store.MailboxID) (map[store.MailboxID]store.MailboxCounts, error) {
-	mods, err := s.st.MailboxModSeqs(ctx, acct)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[store.MailboxID]store.MailboxCounts, len(ids))
-	var stale []store.MailboxID
-	s.mu.Lock()
-	for _, id := range ids {
-		if e, ok := s.counts[id]; ok && e.modseq == mods[id] {
-			out[id] = e.counts
-		} else {
-			stale = append(stale, id)
-		}
-	}
-	s.mu.Unlock()
-	if len(stale) == 0 {
-		return out, nil
-	}
-	fresh, err := s.st.MailboxCounts(ctx, acct, stale)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	if len(s.counts) > maxCountsCache {
-		clear(s.counts)
-	}
-	for id, c := range fresh {
-		out[id] = c
-		s.counts[id] = countsEntry{modseq: mods[id], counts: c}
-	}
-	s.mu.Unlock()
-	return out, nil
-}
-
 // mailboxGet implements Mailbox/get (RFC 8621 §2.1).
 func mailboxGet(ctx context.Context, c *call) (any, error) {
 	var a getArgs

@@ -2,6 +2,8 @@ package jmap
 
 import (
 	"context"
+	"encoding/json"
+	"reflect"
 	"testing"
 
 	"freehold/internal/store"
@@ -176,4 +178,57 @@ func TestMailboxQuery(t *testing.T) {
 	if a := qc["added"].([]any); len(a) != 1 {
 		t.Errorf("queryChanges: %v", qc)
 	}
+}
+
+// TestMailboxCountsIncremental changes a mailbox in every way and checks
+// that the counts kept up to date from the change log equal counts loaded
+// afresh.
+func TestMailboxCountsIncremental(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	counts := func(srv *Server) map[string]any {
+		r, err := srv.Execute(ctx, e.alice, []byte(`{"using":["`+CapMail+`"],"methodCalls":[["Mailbox/get",{"accountId":"`+
+			accountIDString(e.alice.ID)+`","ids":null,"properties":["totalEmails","unreadEmails","totalThreads","unreadThreads"]},"0"]]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var g struct{ List []map[string]any }
+		json.Unmarshal(r.MethodResponses[0].Args, &g)
+		out := map[string]any{}
+		for _, m := range g.List {
+			out[m["id"].(string)] = m
+		}
+		return out
+	}
+	check := func(step string) {
+		t.Helper()
+		got := counts(e.srv)
+		fresh := counts(New(Options{Store: e.st, Blobs: e.blobs, Clock: e.clock.now}))
+		if !reflect.DeepEqual(got, fresh) {
+			t.Errorf("%s: kept %v, fresh %v", step, got, fresh)
+		}
+	}
+	check("empty")
+	ids := queryFixture(t, e)
+	check("delivered")
+	inbox := mailboxIDString(e.mailboxID(e.alice, "INBOX"))
+	archive := mailboxIDString(e.mailboxID(e.alice, "Archive"))
+	e.call1(e.alice, "Email/set", map[string]any{"update": map[string]any{
+		emailIDString(ids[0]): map[string]any{"keywords/$seen": true},
+		emailIDString(ids[1]): map[string]any{"keywords/$seen": nil, "mailboxIds/" + archive: true},
+	}})
+	check("flags and copy")
+	e.call1(e.alice, "Email/set", map[string]any{"update": map[string]any{
+		emailIDString(ids[3]): map[string]any{"mailboxIds": map[string]any{archive: true}},
+	}, "destroy": []string{emailIDString(ids[4])}})
+	check("move and destroy")
+	e.deliver(e.alice, "INBOX", "From: x@example.net\nSubject: Re: Alpha\nMessage-ID: <q7@x>\nIn-Reply-To: <q0@x>\n\nagain\n")
+	check("reply")
+	inboxID, _ := parseMailboxID(inbox)
+	e.st.Expunge(ctx, e.alice.ID, inboxID, nil)
+	entries, _ := e.st.Entries(ctx, e.alice.ID, inboxID)
+	e.st.UpdateKeywords(ctx, e.alice.ID, store.KeywordUpdate{Mailbox: inboxID, UIDs: []store.UID{entries[0].UID},
+		Mode: store.KeywordsAdd, Keywords: []string{store.KeywordSeen, store.KeywordDeleted}})
+	e.st.Expunge(ctx, e.alice.ID, inboxID, nil)
+	check("expunge")
 }

@@ -69,10 +69,12 @@ type EmailIndex interface {
 	// ThreadMessages returns, for each thread of acct among ids, its
 	// messages ordered by ReceivedAt then id. Unknown threads are absent.
 	ThreadMessages(ctx context.Context, acct AccountID, ids []ThreadID) (map[ThreadID][]MessageID, error)
-	// MailboxCounts returns the JMAP counts of the given mailboxes of
-	// acct (RFC 8621 §2: totalEmails, unreadEmails, totalThreads,
-	// unreadThreads); other mailboxes are absent.
-	MailboxCounts(ctx context.Context, acct AccountID, ids []MailboxID) (map[MailboxID]MailboxCounts, error)
+	// MailboxThreads returns every entry of one of acct's mailboxes with
+	// its message's thread and whether it is seen, and the mailbox's
+	// HighestModSeq, from one snapshot. JMAP keeps per-thread counts
+	// from it and follows them with MailboxChanges (a message's thread
+	// never changes). ErrNotFound for a mailbox of another account.
+	MailboxThreads(ctx context.Context, acct AccountID, mailbox MailboxID) ([]ThreadEntry, ModSeq, error)
 	// MailboxModSeqs returns the HighestModSeq of every mailbox of acct,
 	// which changes whenever its counts may have (callers cache counts).
 	MailboxModSeqs(ctx context.Context, acct AccountID) (map[MailboxID]ModSeq, error)
@@ -103,6 +105,14 @@ type EntryRef struct {
 	Message MessageID
 	Mailbox MailboxID
 	UID     UID
+}
+
+// ThreadEntry is a mailbox entry with its message's thread.
+type ThreadEntry struct {
+	UID     UID
+	Message MessageID
+	Thread  ThreadID
+	Seen    bool
 }
 
 // MailboxCounts are the counts JMAP shows on a mailbox. Unread means

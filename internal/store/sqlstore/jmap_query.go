@@ -364,22 +364,33 @@ func (s *Store) ThreadMessages(ctx context.Context, acct store.AccountID, ids []
 	return out, err
 }
 
-// MailboxCounts implements store.EmailIndex.
-func (s *Store) MailboxCounts(ctx context.Context, acct store.AccountID, ids []store.MailboxID) (map[store.MailboxID]store.MailboxCounts, error) {
-	out := make(map[store.MailboxID]store.MailboxCounts)
-	for _, id := range ids {
-		var c store.MailboxCounts
-		err := s.read().queryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(1 - mm.seen), 0),
-			COUNT(DISTINCT m.thread_id), COUNT(DISTINCT CASE WHEN mm.seen = 0 THEN m.thread_id END)
-			FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id
-			WHERE mm.mailbox_id = ? AND EXISTS (SELECT 1 FROM mailboxes WHERE id = ? AND account_id = ?)`,
-			id, id, acct).Scan(&c.TotalEmails, &c.UnreadEmails, &c.TotalThreads, &c.UnreadThreads)
+// MailboxThreads implements store.EmailIndex.
+func (s *Store) MailboxThreads(ctx context.Context, acct store.AccountID, mailbox store.MailboxID) ([]store.ThreadEntry, store.ModSeq, error) {
+	var out []store.ThreadEntry
+	var highest store.ModSeq
+	err := s.readTx(ctx, func(r runner) error {
+		err := r.queryRow(ctx, "SELECT highest_modseq FROM mailboxes WHERE id = ? AND account_id = ?", mailbox, acct).Scan(&highest)
 		if err != nil {
-			return nil, err
+			return notFoundIfNoRows(err, "mailbox %d", mailbox)
 		}
-		out[id] = c
-	}
-	return out, nil
+		rows, err := r.query(ctx, `SELECT mm.uid, mm.message_id, m.thread_id, mm.seen FROM mailbox_messages mm
+			JOIN messages m ON m.id = mm.message_id WHERE mm.mailbox_id = ?`, mailbox)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var e store.ThreadEntry
+			var seen int64
+			if err := rows.Scan(&e.UID, &e.Message, &e.Thread, &seen); err != nil {
+				return err
+			}
+			e.Seen = seen != 0
+			out = append(out, e)
+		}
+		return rows.Err()
+	})
+	return out, highest, err
 }
 
 // MailboxModSeqs implements store.EmailIndex.
