@@ -33,6 +33,10 @@
 //	-mutexprofile file, -blockprofile file  contention profiles
 //	-diag-memblobs    diagnostic only, NOT durable: keep blobs in memory,
 //	                  to see how fast the rest of the pipeline is
+//	-verify           run the MX's SPF/DKIM/DMARC checks (msgauth.Verifier)
+//	                  against a DNS server on loopback that publishes SPF and
+//	                  DMARC p=none for the senders' domain: two or three
+//	                  uncached DNS round trips per message
 package main
 
 import (
@@ -59,16 +63,19 @@ import (
 	"freehold/internal/blob"
 	"freehold/internal/blob/fs"
 	"freehold/internal/delivery"
+	"freehold/internal/dnsutil"
 	"freehold/internal/maillog"
+	"freehold/internal/msgauth"
 	"freehold/internal/smtpserver"
 	"freehold/internal/store"
 	"freehold/internal/store/sqlite"
+	"freehold/internal/testutil/dnstest"
 )
 
 type config struct {
 	n, conns, size, perConn, accounts      int
 	dir                                    string
-	maillog, memBlobs                      bool
+	maillog, memBlobs, verify              bool
 	cpuProfile, mutexProfile, blockProfile string
 }
 
@@ -82,6 +89,7 @@ func main() {
 	flag.StringVar(&cfg.dir, "dir", "", "data directory (default: a temporary one, removed afterwards)")
 	flag.BoolVar(&cfg.maillog, "maillog", true, "write the mail-event log to a file in the data directory")
 	flag.BoolVar(&cfg.memBlobs, "diag-memblobs", false, "diagnostic, NOT durable: keep blobs in memory instead of the fs store")
+	flag.BoolVar(&cfg.verify, "verify", false, "run the inbound SPF/DKIM/DMARC checks against a loopback DNS server")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
 	flag.StringVar(&cfg.mutexProfile, "mutexprofile", "", "write a mutex contention profile to this file")
 	flag.StringVar(&cfg.blockProfile, "blockprofile", "", "write a blocking profile to this file")
@@ -206,8 +214,8 @@ func run(cfg config) error {
 		defer writeProfile("block", cfg.blockProfile)
 	}
 
-	fmt.Printf("ingest: %d messages of %d bytes over %d connections (%d per connection), %d accounts, GOMAXPROCS=%d\n",
-		cfg.n, cfg.size, cfg.conns, cfg.perConn, cfg.accounts, runtime.GOMAXPROCS(0))
+	fmt.Printf("ingest: %d messages of %d bytes over %d connections (%d per connection), %d accounts, verify=%v, GOMAXPROCS=%d\n",
+		cfg.n, cfg.size, cfg.conns, cfg.perConn, cfg.accounts, cfg.verify, runtime.GOMAXPROCS(0))
 	ru0 := rusage()
 	start := time.Now()
 	lat, err := send(cfg, e.addr)
@@ -299,14 +307,24 @@ func setup(ctx context.Context, cfg config) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
+	var verifier smtpserver.Verifier
+	stopDNS := func() {}
+	if cfg.verify {
+		v, stop, err := benchVerifier()
+		if err != nil {
+			return nil, err
+		}
+		verifier, stopDNS = v, stop
+	}
 	srv, err := smtpserver.New(smtpserver.Options{
 		Mode: smtpserver.ModeMX, Hostname: "mx.bench",
 		Resolver:  delivery.NewResolver(st, delivery.ResolverOptions{}),
-		Deliverer: dl, Usage: st,
+		Deliverer: dl, Usage: st, Verifier: verifier,
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		MailLog: mlog,
 	})
 	if err != nil {
+		stopDNS()
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -321,6 +339,7 @@ func setup(ctx context.Context, cfg config) (*env, error) {
 		defer cancel()
 		srv.Shutdown(sctx)
 		<-served
+		stopDNS()
 		st.Close()
 		if mlogFile != nil {
 			mlogFile.Close()
@@ -509,4 +528,22 @@ func verify(ctx context.Context, cfg config, e *env) error {
 		return fmt.Errorf("store holds %d messages, want %d", total, cfg.n)
 	}
 	return nil
+}
+
+// benchVerifier returns the real inbound checks over a DNS server on
+// loopback publishing SPF (which passes for 127.0.0.1) and DMARC p=none
+// for remote.example, the senders' domain.
+func benchVerifier() (smtpserver.Verifier, func(), error) {
+	srv, err := dnstest.Start()
+	if err != nil {
+		return nil, nil, err
+	}
+	srv.AddTXT("remote.example.", "v=spf1 ip4:127.0.0.0/8 -all")
+	srv.AddTXT("_dmarc.remote.example.", "v=DMARC1; p=none")
+	res, err := dnsutil.New(dnsutil.Options{Server: srv.Addr, Timeout: 2 * time.Second, Attempts: 2})
+	if err != nil {
+		srv.Close()
+		return nil, nil, err
+	}
+	return msgauth.NewVerifier(msgauth.VerifierOptions{Resolver: res, Hostname: "mx.bench"}), srv.Close, nil
 }

@@ -12,6 +12,14 @@
 // timeouts (RFC 5321 §4.5.3.2), and has no notion of an idle connection
 // that a graceful shutdown may close. Its client is still used in tests.
 //
+// At the end of data the MX runs the inbound checks (SPF, DKIM, DMARC
+// through Options.Verifier), refuses what DMARC says to reject, sends
+// what it says to quarantine to Junk, and stores the Authentication-Results
+// field with the message; submission DKIM-signs what it accepts
+// (Options.Signer) before it is stored or queued, so that a message held
+// with FUTURERELEASE is sent as signed when accepted. Both announce DSN
+// (RFC 3461) and carry its parameters to the queue.
+//
 // Invariant: a 250 to DATA or BDAT LAST is written only after the
 // Deliverer returned, that is after the message is durable.
 package smtpserver
