@@ -26,8 +26,9 @@ func queryFixture(t *testing.T, e *testEnv) []store.MessageID {
 	return ids
 }
 
-func TestEmailQuery(t *testing.T) {
-	e := newEnv(t)
+func TestEmailQuery(t *testing.T) { testEmailQuery(t, newEnv(t)) }
+
+func testEmailQuery(t *testing.T, e *testEnv) {
 	ids := queryFixture(t, e)
 	E := func(i int) string { return emailIDString(ids[i]) }
 	inbox := mailboxIDString(e.mailboxID(e.alice, "INBOX"))
@@ -112,8 +113,9 @@ func TestEmailQuery(t *testing.T) {
 	}
 }
 
-func TestEmailQueryChanges(t *testing.T) {
-	e := newEnv(t)
+func TestEmailQueryChanges(t *testing.T) { testEmailQueryChanges(t, newEnv(t)) }
+
+func testEmailQueryChanges(t *testing.T, e *testEnv) {
 	ids := queryFixture(t, e)
 	inbox := mailboxIDString(e.mailboxID(e.alice, "INBOX"))
 	args := map[string]any{"filter": map[string]any{"inMailbox": inbox},
@@ -149,8 +151,9 @@ func TestEmailQueryChanges(t *testing.T) {
 // TestIMAPJMAPStates checks that JMAP and IMAP read one change log: a
 // keyword change made the way the IMAP server makes it shows in
 // Email/changes, and an Email/set shows in the store's MailboxChanges.
-func TestIMAPJMAPStates(t *testing.T) {
-	e := newEnv(t)
+func TestIMAPJMAPStates(t *testing.T) { testIMAPJMAPStates(t, newEnv(t)) }
+
+func testIMAPJMAPStates(t *testing.T, e *testEnv) {
 	ctx := context.Background()
 	id := e.deliver(e.alice, "INBOX", simpleMsg)
 	inboxID := e.mailboxID(e.alice, "INBOX")
@@ -189,8 +192,9 @@ func TestIMAPJMAPStates(t *testing.T) {
 	}
 }
 
-func TestSearchSnippet(t *testing.T) {
-	e := newEnv(t)
+func TestSearchSnippet(t *testing.T) { testSearchSnippet(t, newEnv(t)) }
+
+func testSearchSnippet(t *testing.T, e *testEnv) {
 	ids := queryFixture(t, e)
 	r := e.call1(e.alice, "SearchSnippet/get", map[string]any{"filter": map[string]any{"text": "penguins"},
 		"emailIds": []string{emailIDString(ids[1]), emailIDString(ids[2]), "E999999"}})

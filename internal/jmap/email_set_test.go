@@ -31,8 +31,9 @@ func (e *testEnv) upload(acct store.Account, data []byte, typ string) (int, map[
 	return resp.StatusCode, out
 }
 
-func TestEmailSetCreateDraft(t *testing.T) {
-	e := newEnv(t)
+func TestEmailSetCreateDraft(t *testing.T) { testEmailSetCreateDraft(t, newEnv(t)) }
+
+func testEmailSetCreateDraft(t *testing.T, e *testEnv) {
 	drafts := mailboxIDString(e.mailboxID(e.alice, "Drafts"))
 	_, up := e.upload(e.alice, []byte("%PDF-1.4 fake"), "application/pdf")
 	r := e.call(e.alice,
@@ -109,8 +110,9 @@ func TestEmailSetCreateDraft(t *testing.T) {
 	}
 }
 
-func TestEmailSetUpdateDestroy(t *testing.T) {
-	e := newEnv(t)
+func TestEmailSetUpdateDestroy(t *testing.T) { testEmailSetUpdateDestroy(t, newEnv(t)) }
+
+func testEmailSetUpdateDestroy(t *testing.T, e *testEnv) {
 	id := e.deliver(e.alice, "INBOX", simpleMsg)
 	eid := emailIDString(id)
 	inbox := mailboxIDString(e.mailboxID(e.alice, "INBOX"))
@@ -166,8 +168,9 @@ func TestEmailSetUpdateDestroy(t *testing.T) {
 	}
 }
 
-func TestEmailImportParse(t *testing.T) {
-	e := newEnv(t)
+func TestEmailImportParse(t *testing.T) { testEmailImportParse(t, newEnv(t)) }
+
+func testEmailImportParse(t *testing.T, e *testEnv) {
 	inbox := mailboxIDString(e.mailboxID(e.alice, "INBOX"))
 	raw := []byte(strings.ReplaceAll(multipartMsg, "\n", "\r\n"))
 	st, up := e.upload(e.alice, raw, "message/rfc822")

@@ -45,8 +45,9 @@ iVBORw0KGgo=
 --outer--
 `
 
-func TestEmailGet(t *testing.T) {
-	e := newEnv(t)
+func TestEmailGet(t *testing.T) { testEmailGet(t, newEnv(t)) }
+
+func testEmailGet(t *testing.T, e *testEnv) {
 	id := e.deliver(e.alice, "INBOX", multipartMsg, "$seen", "work")
 	eid := emailIDString(id)
 	r := e.call1(e.alice, "Email/get", map[string]any{"ids": []string{eid}, "fetchAllBodyValues": true})
@@ -179,8 +180,9 @@ func TestEmailIsolation(t *testing.T) {
 	}
 }
 
-func TestThreads(t *testing.T) {
-	e := newEnv(t)
+func TestThreads(t *testing.T) { testThreads(t, newEnv(t)) }
+
+func testThreads(t *testing.T, e *testEnv) {
 	a := e.deliver(e.alice, "INBOX", simpleMsg)
 	b := e.deliver(e.alice, "INBOX", multipartMsg)
 	st0 := e.call1(e.alice, "Thread/get", map[string]any{"ids": []string{}})["state"].(string)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,8 +18,12 @@ import (
 	"freehold/internal/blob"
 	"freehold/internal/message"
 	"freehold/internal/store"
+	"freehold/internal/store/postgres"
 	"freehold/internal/store/sqlite"
+	"freehold/internal/testutil/pgtest"
 )
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 // memBlobs is an in-memory blob.Store for tests.
 type memBlobs struct {
@@ -114,9 +119,26 @@ type testEnv struct {
 // name is the account address (passwords are web's concern).
 func newEnv(t testing.TB) *testEnv {
 	t.Helper()
+	return newEnvOn(t, func(clock *testClock) (Store, error) {
+		return sqlite.OpenStore(context.Background(), filepath.Join(t.TempDir(), "db.sqlite"), sqlite.Options{Now: clock.now})
+	})
+}
+
+// newPGEnv is newEnv on a throwaway PostgreSQL database (skipped where
+// PostgreSQL is not installed).
+func newPGEnv(t testing.TB) *testEnv {
+	t.Helper()
+	dsn := pgtest.Start(t)
+	return newEnvOn(t, func(clock *testClock) (Store, error) {
+		return postgres.OpenStore(context.Background(), dsn, postgres.Options{Now: clock.now})
+	})
+}
+
+func newEnvOn(t testing.TB, open func(*testClock) (Store, error)) *testEnv {
+	t.Helper()
 	ctx := context.Background()
 	clock := &testClock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
-	st, err := sqlite.OpenStore(ctx, filepath.Join(t.TempDir(), "db.sqlite"), sqlite.Options{Now: clock.now})
+	st, err := open(clock)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,8 +13,9 @@ import (
 // account's objects, and with ids that exist nowhere: the two answers must
 // be identical (after the id itself is masked), so that a user can neither
 // read, change nor learn of another account's data.
-func TestIsolation(t *testing.T) {
-	e := newEnv(t)
+func TestIsolation(t *testing.T) { testIsolation(t, newEnv(t)) }
+
+func testIsolation(t *testing.T, e *testEnv) {
 	ctx := context.Background()
 	bobMsg := e.deliver(e.bob, "INBOX", strings.Replace(simpleMsg, "Hello there", "Bob only", 1))
 	bm, _ := e.st.Messages(ctx, e.bob.ID, []store.MessageID{bobMsg})

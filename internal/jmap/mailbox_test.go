@@ -61,8 +61,9 @@ func TestMailboxGet(t *testing.T) {
 	}
 }
 
-func TestMailboxSetAndChanges(t *testing.T) {
-	e := newEnv(t)
+func TestMailboxSetAndChanges(t *testing.T) { testMailboxSetAndChanges(t, newEnv(t)) }
+
+func testMailboxSetAndChanges(t *testing.T, e *testEnv) {
 	r0 := e.call1(e.alice, "Mailbox/get", map[string]any{"ids": []string{}})
 	state0 := r0["state"].(string)
 	r := e.call1(e.alice, "Mailbox/set", map[string]any{
@@ -144,8 +145,9 @@ func TestMailboxCountsOnlyChange(t *testing.T) {
 	}
 }
 
-func TestMailboxQuery(t *testing.T) {
-	e := newEnv(t)
+func TestMailboxQuery(t *testing.T) { testMailboxQuery(t, newEnv(t)) }
+
+func testMailboxQuery(t *testing.T, e *testEnv) {
 	ctx := context.Background()
 	e.st.CreateMailbox(ctx, e.alice.ID, store.NewMailbox{Name: "Work"})
 	e.st.CreateMailbox(ctx, e.alice.ID, store.NewMailbox{Name: "Work/Alpha"})
@@ -183,8 +185,9 @@ func TestMailboxQuery(t *testing.T) {
 // TestMailboxCountsIncremental changes a mailbox in every way and checks
 // that the counts kept up to date from the change log equal counts loaded
 // afresh.
-func TestMailboxCountsIncremental(t *testing.T) {
-	e := newEnv(t)
+func TestMailboxCountsIncremental(t *testing.T) { testMailboxCountsIncremental(t, newEnv(t)) }
+
+func testMailboxCountsIncremental(t *testing.T, e *testEnv) {
 	ctx := context.Background()
 	counts := func(srv *Server) map[string]any {
 		r, err := srv.Execute(ctx, e.alice, []byte(`{"using":["`+CapMail+`"],"methodCalls":[["Mailbox/get",{"accountId":"`+

@@ -36,8 +36,9 @@ func (e *testEnv) identityID(acct store.Account) string {
 	return list(r)[0]["id"].(string)
 }
 
-func TestSubmissionUndo(t *testing.T) {
-	e := newEnv(t)
+func TestSubmissionUndo(t *testing.T) { testSubmissionUndo(t, newEnv(t)) }
+
+func testSubmissionUndo(t *testing.T, e *testEnv) {
 	ctx := context.Background()
 	draft := e.draft(e.alice, "alice@example.org", "bob@example.org", "hidden@example.net")
 	ident := e.identityID(e.alice)
@@ -110,8 +111,9 @@ func TestSubmissionUndo(t *testing.T) {
 	}
 }
 
-func TestSubmissionSendLaterAndNoDelay(t *testing.T) {
-	e := newEnv(t)
+func TestSubmissionSendLaterAndNoDelay(t *testing.T) { testSubmissionSendLaterAndNoDelay(t, newEnv(t)) }
+
+func testSubmissionSendLaterAndNoDelay(t *testing.T, e *testEnv) {
 	ctx := context.Background()
 	ident := e.identityID(e.alice)
 	// Send later with HOLDFOR; it survives a new server on the same store.
@@ -180,8 +182,9 @@ func TestSubmissionRefusals(t *testing.T) {
 	}
 }
 
-func TestIdentityLabelVacation(t *testing.T) {
-	e := newEnv(t)
+func TestIdentityLabelVacation(t *testing.T) { testIdentityLabelVacation(t, newEnv(t)) }
+
+func testIdentityLabelVacation(t *testing.T, e *testEnv) {
 	ctx := context.Background()
 	e.st.SetAlias(ctx, store.Alias{Address: "sales@example.org", Targets: []string{"alice@example.org"}})
 	r := e.call1(e.alice, "Identity/get", nil)
