@@ -116,6 +116,11 @@ type wakeReader struct {
 func (w *wakeReader) Read(p []byte) (int, error) {
 	c := w.c
 	for {
+		// Checked before every read: a deadline re-armed after Shutdown
+		// set its own would otherwise hide the request.
+		if c.shutdown.Load() {
+			return 0, errShutdown
+		}
 		if c.wake.Swap(false) && c.onWake != nil {
 			if err := c.onWake(); err != nil {
 				return 0, err
