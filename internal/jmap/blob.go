@@ -16,8 +16,9 @@ import (
 )
 
 // Blob ids: "G" and the content address for a whole blob (an uploaded file
-// or a raw message), "P<email>_<part>" for a part of a message, whose
-// partId has its dots written as dashes (ids allow no dots).
+// or a raw message), "P<email>_<part>" for a part of a message, and
+// "Q<address>_<part>" for a part of a whole blob (the parts Email/parse
+// shows); partIds have their dots written as dashes (ids allow no dots).
 func blobIDString(id blob.ID) string { return "G" + id }
 
 func partBlobID(email store.MessageID, partID string) string {
@@ -41,6 +42,12 @@ func parseBlobID(s string) (parsedBlobID, bool) {
 			return parsedBlobID{}, false
 		}
 		return parsedBlobID{whole: s[1:]}, true
+	case 'Q':
+		hash, part, ok := strings.Cut(s[1:], "_")
+		if !ok || !blob.ValidID(hash) || !validPartID(part) {
+			return parsedBlobID{}, false
+		}
+		return parsedBlobID{whole: hash, part: strings.ReplaceAll(part, "-", ".")}, true
 	case 'P':
 		num, part, ok := strings.Cut(s[1:], "_")
 		if !ok || part == "" {
@@ -50,14 +57,24 @@ func parseBlobID(s string) (parsedBlobID, bool) {
 		if !ok {
 			return parsedBlobID{}, false
 		}
-		for _, r := range part {
-			if !(r == '-' || r >= '0' && r <= '9') {
-				return parsedBlobID{}, false
-			}
+		if !validPartID(part) {
+			return parsedBlobID{}, false
 		}
 		return parsedBlobID{email: store.MessageID(n), part: strings.ReplaceAll(part, "-", ".")}, true
 	}
 	return parsedBlobID{}, false
+}
+
+func validPartID(p string) bool {
+	if p == "" || len(p) > 100 {
+		return false
+	}
+	for _, r := range p {
+		if !(r == '-' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // errBlobNotFound is returned for a blob the account may not read, or
@@ -82,7 +99,14 @@ func (s *Server) openBlob(ctx context.Context, acct store.AccountID, id string) 
 		if errors.Is(err, blob.ErrNotFound) {
 			return nil, errBlobNotFound
 		}
-		return b, err
+		if err != nil || p.part == "" {
+			return b, err
+		}
+		part := parseMIME(b).find(p.part)
+		if part == nil {
+			return nil, errBlobNotFound
+		}
+		return part.decoded(b), nil
 	}
 	raw, err := s.rawMessage(ctx, acct, p.email)
 	if err != nil {

@@ -17,11 +17,12 @@ var defaultBodyPartProps = []string{"partId", "blobId", "size", "name", "type", 
 // partView renders body parts of one message.
 type partView struct {
 	raw   []byte
-	email store.MessageID // 0 for a parsed blob: part blob ids then use blobBase
-	// blobBase names the message blob for Email/parse results, whose
-	// parts have no email id to hang on.
-	props   map[string]bool
-	headers []headerProp
+	email store.MessageID // 0 for a parsed blob
+	// blobBase is the content address of a parsed blob (Email/parse),
+	// whose parts have no email to hang on; "" when unknown.
+	blobBase string
+	props    map[string]bool
+	headers  []headerProp
 }
 
 func (v *partView) render(p *mimePart) map[string]any {
@@ -38,9 +39,12 @@ func (v *partView) render(p *mimePart) map[string]any {
 		set("size", 0)
 	} else {
 		set("partId", p.partID)
-		if v.email != 0 {
+		switch {
+		case v.email != 0:
 			set("blobId", partBlobID(v.email, p.partID))
-		} else {
+		case v.blobBase != "":
+			set("blobId", "Q"+v.blobBase+"_"+strings.ReplaceAll(p.partID, ".", "-"))
+		default:
 			set("blobId", nil)
 		}
 		if v.props["size"] {

@@ -155,7 +155,7 @@ func emailGet(ctx context.Context, c *call) (any, error) {
 			resp.NotFound = append(resp.NotFound, raws[i])
 			continue
 		}
-		obj, err := c.s.renderEmail(ctx, view, m, nil)
+		obj, err := c.s.renderEmail(ctx, view, m, nil, "")
 		if err != nil {
 			return nil, err
 		}
@@ -166,7 +166,8 @@ func emailGet(ctx context.Context, c *call) (any, error) {
 
 // renderEmail renders one Email from its stored record (m) or, for
 // Email/parse, from raw bytes alone.
-func (s *Server) renderEmail(ctx context.Context, v *emailView, m *store.Message, raw []byte) (map[string]any, error) {
+// base is the content address of raw for Email/parse ("" otherwise).
+func (s *Server) renderEmail(ctx context.Context, v *emailView, m *store.Message, raw []byte, base string) (map[string]any, error) {
 	out := map[string]any{}
 	var env store.Envelope
 	var preview string
@@ -215,7 +216,7 @@ func (s *Server) renderEmail(ctx context.Context, v *emailView, m *store.Message
 		out["preview"] = preview
 	}
 	if v.wantsRaw() {
-		renderBody(v, out, raw, m)
+		renderBody(v, out, raw, m, base)
 	}
 	return out, nil
 }
@@ -250,9 +251,9 @@ func (s *Server) renderEnvelope(v *emailView, out map[string]any, env store.Enve
 }
 
 // renderBody renders the properties read from the raw message.
-func renderBody(v *emailView, out map[string]any, raw []byte, m *store.Message) {
+func renderBody(v *emailView, out map[string]any, raw []byte, m *store.Message, base string) {
 	root := parseMIME(raw)
-	pv := &partView{raw: raw, props: v.bodyProps, headers: v.bodyHeader}
+	pv := &partView{raw: raw, props: v.bodyProps, headers: v.bodyHeader, blobBase: base}
 	if m != nil {
 		pv.email = m.ID
 	}

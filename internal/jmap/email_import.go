@@ -158,7 +158,11 @@ func emailParse(ctx context.Context, c *call) (any, error) {
 			notParsable = append(notParsable, raw)
 			continue
 		}
-		obj, err := c.s.renderEmail(ctx, view, nil, data)
+		base := ""
+		if pb, ok := parseBlobID(id); ok && pb.whole != "" {
+			base = pb.whole
+		}
+		obj, err := c.s.renderEmail(ctx, view, nil, data, base)
 		if err != nil {
 			return nil, err
 		}

@@ -191,6 +191,14 @@ func testEmailImportParse(t *testing.T, e *testEnv) {
 	if parsed["subject"] != "Café plans" || len(strs(r[0].Args["notFound"])) != 1 {
 		t.Errorf("parse: %v", r[0].Args)
 	}
+	// The parsed message's parts can be downloaded, by alice only.
+	patt := parsed["attachments"].([]any)[0].(map[string]any)
+	if b, st := e.download(e.alice, patt["blobId"].(string)); st != 200 || len(b) != 8 {
+		t.Errorf("parsed part download: %d %q", st, b)
+	}
+	if _, st := e.download(e.bob, patt["blobId"].(string)); st != 404 {
+		t.Errorf("bob downloads alice's parsed part: %d", st)
+	}
 	if len(r[1].Args["created"].(map[string]any)) != 1 || r[1].Args["notCreated"].(map[string]any)["i2"] == nil {
 		t.Errorf("import: %v", r[1].Args)
 	}
