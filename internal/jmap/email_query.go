@@ -107,7 +107,7 @@ func (c *call) runEmailQuery(ctx context.Context, p *emailQueryPlan, w queryWind
 					return nil, err
 				}
 			}
-		} else {
+		} else if w.limit > 0 {
 			seen := map[store.ThreadID]bool{}
 			n := 0
 			err := c.s.st.EmailQuery(ctx, acct, store.EmailQuery{Filter: filter, Sort: p.sort}, func(r store.EmailRef) bool {

@@ -99,6 +99,13 @@ func testEmailQuery(t *testing.T, e *testEnv) {
 	if r["total"] != float64(3) {
 		t.Errorf("collapsed total: %v", r)
 	}
+	for _, collapse := range []bool{false, true} {
+		r = e.call1(e.alice, "Email/query", map[string]any{"filter": map[string]any{"inMailbox": inbox}, "collapseThreads": collapse,
+			"calculateTotal": true, "limit": 0})
+		if len(strs(r["ids"])) != 0 || r["total"] == float64(0) {
+			t.Errorf("limit 0, collapse %v: %v", collapse, r)
+		}
+	}
 	for _, bad := range []map[string]any{
 		{"sort": []any{map[string]any{"property": "bogus"}}},
 		{"filter": map[string]any{"bogus": 1}},

@@ -83,7 +83,7 @@ func (s *Server) serveHTML(w http.ResponseWriter, r *http.Request, acct store.Ac
 	}})
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", htmlsafe.CSP(baseURL(r)+"/jmap/download/", remote))
+	h.Set("Content-Security-Policy", htmlsafe.CSP(s.baseURL(r)+"/jmap/download/", remote))
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cache-Control", "private, no-cache")

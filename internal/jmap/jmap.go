@@ -111,6 +111,10 @@ type Options struct {
 	// MaxDelayedSend is the longest sendAt/HOLDFOR accepted (RFC 8621
 	// §7 maxDelayedSend); zero means 30 days.
 	MaxDelayedSend time.Duration
+	// HTTPS says clients reach this server over HTTPS even when the
+	// request arrives in clear text (from a TLS proxy): the session's
+	// URLs then use https.
+	HTTPS bool
 }
 
 // Server serves JMAP for authenticated accounts.
@@ -123,6 +127,7 @@ type Server struct {
 	now       func() time.Time
 	limits    Limits
 	maxDelay  time.Duration
+	https     bool
 	methods   map[string]method
 
 	mu      sync.Mutex // guards the following
@@ -143,6 +148,7 @@ func New(o Options) *Server {
 		now:       o.Clock,
 		limits:    o.Limits.withDefaults(),
 		maxDelay:  o.MaxDelayedSend,
+		https:     o.HTTPS,
 		apiBusy:   make(map[store.AccountID]int),
 		counts:    make(map[store.MailboxID]*mailboxIndex),
 		upBusy:    make(map[store.AccountID]int),

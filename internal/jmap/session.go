@@ -96,9 +96,9 @@ func sessionState(acct store.Account) string {
 }
 
 // baseURL is the absolute URL prefix the client reached us at.
-func baseURL(r *http.Request) string {
+func (s *Server) baseURL(r *http.Request) string {
 	scheme := "http"
-	if r.TLS != nil {
+	if r.TLS != nil || s.https {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
@@ -108,5 +108,5 @@ func baseURL(r *http.Request) string {
 func (s *Server) serveSession(w http.ResponseWriter, r *http.Request, acct store.Account) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-cache, no-store, must-revalidate")
-	_ = json.NewEncoder(w).Encode(s.session(acct, baseURL(r)))
+	_ = json.NewEncoder(w).Encode(s.session(acct, s.baseURL(r)))
 }

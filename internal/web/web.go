@@ -85,7 +85,7 @@ func New(o Options) *Server {
 		s.lifetime = 14 * 24 * time.Hour
 	}
 	s.jmap = jmap.New(jmap.Options{Store: o.Store, Blobs: o.Blobs, Logger: s.log, Submitter: o.Submit,
-		Hostname: o.Hostname, Clock: s.now, Limits: o.Limits, MaxDelayedSend: o.MaxDelayedSend})
+		Hostname: o.Hostname, Clock: s.now, Limits: o.Limits, MaxDelayedSend: o.MaxDelayedSend, HTTPS: o.SecureCookies})
 	mux := http.NewServeMux()
 	mux.Handle("/jmap/", s.jmap.Handler(s.authenticate))
 	// RFC 8620 §2.2: the well-known URL redirects to the session resource.
