@@ -59,7 +59,7 @@ type conn struct {
 	tlsConn    *tls.Conn
 	flateW     *flate.Writer
 	br         *bufio.Reader
-	bw         *bufio.Writer
+	out        io.Writer // where output goes: the TCP, TLS or DEFLATE stream
 	dec        *imapwire.Decoder
 	enc        *imapwire.Encoder
 
@@ -95,10 +95,10 @@ func newConn(s *Server, nc net.Conn) *conn {
 	}
 	c.log = s.log.With("conn", id, "remote", host)
 	c.br = bufio.NewReaderSize(&wakeReader{c: c, r: nc}, readBufSize)
-	c.bw = bufio.NewWriterSize(nc, writeBufSize)
+	c.out = nc
 	c.dec = imapwire.NewDecoder(c.br)
 	c.dec.Literal = c.acceptLiteral
-	c.enc = imapwire.NewEncoder(c.bw)
+	c.enc = imapwire.NewEncoder(c.getWriter, s.putWriter)
 	return c
 }
 
@@ -212,12 +212,21 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// flush sends buffered output, through the compressor if any.
+// getWriter lends the encoder an output buffer from the server's pool.
+func (c *conn) getWriter() *bufio.Writer {
+	w := c.srv.writers.Get().(*bufio.Writer)
+	w.Reset(c.out)
+	return w
+}
+
+// flush sends buffered output, through the compressor if any, and gives
+// the output buffer back: a connection between commands holds none.
 func (c *conn) flush() error {
 	c.nc.SetWriteDeadline(time.Now().Add(c.srv.opts.AutologoutTimeout))
 	if err := c.enc.Flush(); err != nil {
 		return err
 	}
+	c.enc.ReleaseIdle()
 	if c.flateW != nil {
 		return c.flateW.Flush()
 	}
@@ -386,7 +395,7 @@ func (c *conn) startTLS(ctx context.Context) error {
 	c.tlsConn = tc
 	c.isTLS = true
 	c.br.Reset(&wakeReader{c: c, r: tc})
-	c.bw.Reset(tc)
+	c.out = tc
 	return nil
 }
 
@@ -407,7 +416,7 @@ func (c *conn) startCompress() error {
 	c.compressed = true
 	src := bufio.NewReaderSize(&wakeReader{c: c, r: under}, readBufSize)
 	c.br.Reset(inflate.NewReader(src))
-	c.bw.Reset(fw)
+	c.out = fw
 	return nil
 }
 

@@ -12,6 +12,7 @@
 package imapserver
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -85,6 +86,9 @@ type Server struct {
 	log      *slog.Logger
 	commands map[string]command
 	hub      *hub
+	// writers pools output buffers, which connections hold only while
+	// they have something to send.
+	writers sync.Pool
 
 	nextID atomic.Uint64
 	// testNotLoopback makes loopback clients count as remote, so that
@@ -110,7 +114,13 @@ func New(opts Options) *Server {
 		done:      make(chan struct{}),
 	}
 	s.hub = newHub(opts.Store, s.log)
+	s.writers.New = func() any { return bufio.NewWriterSize(nil, writeBufSize) }
 	return s
+}
+
+func (s *Server) putWriter(w *bufio.Writer) {
+	w.Reset(nil)
+	s.writers.Put(w)
 }
 
 // ErrServerClosed is returned by Serve after Shutdown.

@@ -8,30 +8,48 @@ import (
 
 // Encoder writes responses. Methods chain and the first write error
 // sticks (see Err); callers flush at the end of a response batch.
+//
+// The buffered writer is taken from Acquire on the first write and handed
+// back to Release by ReleaseIdle once flushed, so that a connection
+// waiting for its client holds no output buffer.
 type Encoder struct {
 	w   *bufio.Writer
 	err error
 	// UTF8 allows UTF-8 in quoted strings (IMAP4rev2 or UTF8=ACCEPT
 	// enabled); otherwise 8-bit text is sent as a literal.
 	UTF8 bool
+
+	acquire func() *bufio.Writer
+	release func(*bufio.Writer)
 }
 
-// NewEncoder returns an Encoder writing to w.
-func NewEncoder(w *bufio.Writer) *Encoder { return &Encoder{w: w} }
+// NewEncoder returns an Encoder that takes a buffered writer from acquire
+// when it has something to write and gives it back to release.
+func NewEncoder(acquire func() *bufio.Writer, release func(*bufio.Writer)) *Encoder {
+	return &Encoder{acquire: acquire, release: release}
+}
 
-// SetWriter points the encoder at another buffered writer (after
-// STARTTLS or COMPRESS, or when buffers are pooled).
-func (e *Encoder) SetWriter(w *bufio.Writer) { e.w = w }
-
-// Writer returns the underlying writer.
-func (e *Encoder) Writer() *bufio.Writer { return e.w }
+// ReleaseIdle gives the writer back if nothing is buffered in it.
+func (e *Encoder) ReleaseIdle() {
+	if e.w != nil && e.w.Buffered() == 0 {
+		e.release(e.w)
+		e.w = nil
+	}
+}
 
 // Err returns the first write error.
 func (e *Encoder) Err() error { return e.err }
 
+func (e *Encoder) writer() *bufio.Writer {
+	if e.w == nil {
+		e.w = e.acquire()
+	}
+	return e.w
+}
+
 func (e *Encoder) raw(s string) *Encoder {
 	if e.err == nil {
-		_, e.err = e.w.WriteString(s)
+		_, e.err = e.writer().WriteString(s)
 	}
 	return e
 }
@@ -42,7 +60,7 @@ func (e *Encoder) Raw(s string) *Encoder { return e.raw(s) }
 // RawBytes writes b as is.
 func (e *Encoder) RawBytes(b []byte) *Encoder {
 	if e.err == nil {
-		_, e.err = e.w.Write(b)
+		_, e.err = e.writer().Write(b)
 	}
 	return e
 }
@@ -57,7 +75,7 @@ func (e *Encoder) SP() *Encoder { return e.Byte(' ') }
 // Byte writes one octet.
 func (e *Encoder) Byte(c byte) *Encoder {
 	if e.err == nil {
-		e.err = e.w.WriteByte(c)
+		e.err = e.writer().WriteByte(c)
 	}
 	return e
 }
@@ -74,7 +92,7 @@ func (e *Encoder) Number(n uint32) *Encoder {
 func (e *Encoder) Number64(n int64) *Encoder {
 	if e.err == nil {
 		var buf [20]byte
-		_, e.err = e.w.Write(strconv.AppendInt(buf[:0], n, 10))
+		_, e.err = e.writer().Write(strconv.AppendInt(buf[:0], n, 10))
 	}
 	return e
 }
@@ -149,7 +167,7 @@ func (e *Encoder) Literal8(b []byte) *Encoder {
 
 // Flush writes buffered output to the connection.
 func (e *Encoder) Flush() error {
-	if e.err == nil {
+	if e.err == nil && e.w != nil {
 		e.err = e.w.Flush()
 	}
 	return e.err
