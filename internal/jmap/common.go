@@ -276,8 +276,9 @@ func (c *call) simpleChanges(ctx context.Context, kind store.ChangeKind, format 
 	}
 	max := 0
 	if a.MaxChanges != nil {
-		if *a.MaxChanges < 0 {
-			return nil, invalidArgs("maxChanges is negative")
+		if *a.MaxChanges <= 0 {
+			// RFC 8620 §5.2: a positive integer when given.
+			return nil, invalidArgs("maxChanges must be positive")
 		}
 		max = *a.MaxChanges
 	}

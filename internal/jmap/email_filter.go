@@ -104,6 +104,31 @@ func (c *call) compileFilter(f *emailFilter, depth int, count *int) (*qnode, err
 	if f.Conditions != nil {
 		return nil, invalidArgs("conditions without an operator")
 	}
+	sf, any, err := c.storeCondition(f)
+	if err != nil {
+		return nil, err
+	}
+	var gc *goCond
+	if (f.Text != nil && *f.Text != "") || (f.Body != nil && *f.Body != "") || f.Header != nil {
+		gc = &goCond{text: derefOr(f.Text, ""), body: derefOr(f.Body, ""), header: f.Header}
+		if f.Header != nil && (len(f.Header) == 0 || len(f.Header) > 2 || !validHeaderName(f.Header[0])) {
+			return nil, invalidArgs("header must be [name] or [name, value]")
+		}
+	}
+	switch {
+	case gc == nil && !any:
+		return &qnode{sql: &store.EmailFilter{}}, nil
+	case gc == nil:
+		return &qnode{sql: sf}, nil
+	case !any:
+		return &qnode{gc: gc}, nil
+	}
+	return &qnode{op: "AND", kids: []*qnode{{sql: sf}, {gc: gc}}}, nil
+}
+
+// storeCondition translates the conditions of f the store evaluates; any
+// reports whether there were some.
+func (c *call) storeCondition(f *emailFilter) (*store.EmailFilter, bool, error) {
 	sf := &store.EmailFilter{}
 	any := false
 	if f.InMailbox != nil {
@@ -127,7 +152,7 @@ func (c *call) compileFilter(f *emailFilter, depth int, count *int) (*qnode, err
 		if d.v != nil {
 			t, err := time.Parse(time.RFC3339, *d.v)
 			if err != nil {
-				return nil, invalidArgs("bad UTCDate %q", *d.v)
+				return nil, false, invalidArgs("bad UTCDate %q", *d.v)
 			}
 			*d.out = t
 			any = true
@@ -151,7 +176,7 @@ func (c *call) compileFilter(f *emailFilter, depth int, count *int) (*qnode, err
 		{f.NoneInThreadHaveKeyword, &sf.NoneInThreadHaveKeyword}, {f.HasKeyword, &sf.HasKeyword}, {f.NotKeyword, &sf.NotKeyword}} {
 		if k.v != nil {
 			if !validKeyword(*k.v) {
-				return nil, invalidArgs("bad keyword %q", *k.v)
+				return nil, false, invalidArgs("bad keyword %q", *k.v)
 			}
 			*k.out, any = strings.ToLower(*k.v), true
 		}
@@ -167,22 +192,7 @@ func (c *call) compileFilter(f *emailFilter, depth int, count *int) (*qnode, err
 			*t.out, any = *t.v, true
 		}
 	}
-	var gc *goCond
-	if (f.Text != nil && *f.Text != "") || (f.Body != nil && *f.Body != "") || f.Header != nil {
-		gc = &goCond{text: derefOr(f.Text, ""), body: derefOr(f.Body, ""), header: f.Header}
-		if f.Header != nil && (len(f.Header) == 0 || len(f.Header) > 2 || !validHeaderName(f.Header[0])) {
-			return nil, invalidArgs("header must be [name] or [name, value]")
-		}
-	}
-	switch {
-	case gc == nil && !any:
-		return &qnode{sql: &store.EmailFilter{}}, nil
-	case gc == nil:
-		return &qnode{sql: sf}, nil
-	case !any:
-		return &qnode{gc: gc}, nil
-	}
-	return &qnode{op: "AND", kids: []*qnode{{sql: sf}, {gc: gc}}}, nil
+	return sf, any, nil
 }
 
 // filterMailbox maps a mailbox id of a filter to the store's; an id that

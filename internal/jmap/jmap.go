@@ -1,11 +1,26 @@
 // Package jmap implements JMAP (RFC 8620) with Mail and Submission
-// (RFC 8621) over Freehold's store, plus two Freehold extensions: labels
-// (urn:freehold:params:jmap:labels) and per-user settings
-// (urn:freehold:params:jmap:settings).
+// (RFC 8621) over Freehold's store, and three Freehold capabilities:
+//
+//   - urn:freehold:params:jmap:labels: Label/get, Label/changes, Label/set.
+//     A Label is {id, name, color, keyword}; emails carry labels as
+//     keywords, so IMAP clients see them too. keyword is derived from the
+//     name when not given, cannot be a system keyword, and is immutable.
+//   - urn:freehold:params:jmap:settings: Settings/get and Settings/set on
+//     the singleton {id: "singleton", undoSendSeconds} (0-30, default 10):
+//     how long an EmailSubmission stays pending, and cancellable with
+//     undoStatus "canceled", before it is sent.
+//   - urn:freehold:params:jmap:html: no methods; its capability object's
+//     htmlUrl is the template of GET /jmap/html/{accountId}/{emailId}
+//     ?remote=0|1, the email's HTML sanitised for a sandboxed iframe.
 //
 // The package serves the authenticated JMAP resources under /jmap/; who the
 // user is comes from the caller (internal/web), which authenticates the
 // request and protects cookie-authenticated requests from cross-site use.
+//
+// Every type's state string is the account's highest ModSeq: mail, the
+// JMAP-only objects and submissions share the store's change log, so a
+// change made over IMAP shows in /changes and push, and the other way
+// round.
 //
 // Ids are opaque strings made of a one-letter type prefix and the store's
 // integer id ("M12" a mailbox, "E7" an email, "T7" a thread). Every lookup
