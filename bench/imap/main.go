@@ -26,7 +26,7 @@
 //
 //	go run ./bench/imap [-fetch 10000] [-search 100000] [-append 2000]
 //	    [-size 4096] [-c 8] [-idle 1000] [-idle-accounts 1] [-only name]
-//	    [-dir path]
+//	    [-dir path] [-cpuprofile file]
 package main
 
 import (
@@ -44,6 +44,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,6 +79,7 @@ func main() {
 	flag.IntVar(&cfg.idleAccounts, "idle-accounts", 1, "accounts the idling connections log in to")
 	flag.StringVar(&cfg.only, "only", "", "run one benchmark: fetch, search, append or idle")
 	flag.StringVar(&cfg.dir, "dir", "", "data directory (default: temporary)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	idleClient := flag.Bool("idle-client", false, "internal: run as the idle client process")
 	addr := flag.String("addr", "", "internal: server address for -idle-client")
 	flag.Parse()
@@ -88,8 +90,17 @@ func main() {
 		}
 		return
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(cfg); err != nil {
-		log.Fatal(err)
+		log.Print(err)
+		return
 	}
 }
 
@@ -282,14 +293,18 @@ func (cl *client) wait(tag string) (int, error) {
 		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
 			return n, err
 		}
+		if len(line) > 0 && line[0] == '*' {
+			n++
+		}
 		if lit := literalLen(line); lit > 0 {
+			// The response goes on after the literal; its rest is read
+			// as the next "line" and not counted.
 			if _, err := cl.r.Discard(lit); err != nil {
 				return n, err
 			}
 			continue
 		}
 		if len(line) > 0 && line[0] == '*' {
-			n++
 			continue
 		}
 		if strings.HasPrefix(string(line), tag+" ") {

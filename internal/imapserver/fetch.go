@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 
 	"freehold/internal/imapmsg"
 	"freehold/internal/imapserver/imapwire"
@@ -16,8 +17,17 @@ import (
 // internalDateLayout is date-time of RFC 9051 §9 (day space-padded).
 const internalDateLayout = "_2-Jan-2006 15:04:05 -0700"
 
-// fetchBatch bounds how many messages' metadata is loaded at once.
-const fetchBatch = 256
+// fetchBatch bounds how many messages are loaded ahead of writing: many
+// headers, few whole messages, so that memory stays bounded.
+func fetchBatch(need rawNeed) int {
+	if need == needFull {
+		return 16
+	}
+	return 256
+}
+
+// loadWorkers is how many blobs of a batch are read at once.
+const loadWorkers = 4
 
 // maxHeaderRead bounds how much of a blob is read for header-only items.
 const maxHeaderRead = 1 << 20
@@ -70,20 +80,20 @@ func cmdFetch(ctx context.Context, c *conn, k *cmd) error {
 	}
 	missing := false
 	var soft error // an item that could not be sent; NIL went instead
-	for start := 0; start < len(idxs); start += fetchBatch {
-		batch := idxs[start:min(start+fetchBatch, len(idxs))]
-		blobs, err := c.blobIDs(ctx, batch, need)
+	size := fetchBatch(need)
+	for start := 0; start < len(idxs); start += size {
+		batch := idxs[start:min(start+size, len(idxs))]
+		raws, err := c.loadBatch(ctx, batch, need)
 		if err != nil {
 			return err
 		}
-		for _, i := range batch {
-			ok, itemErr, err := c.fetchOne(ctx, i, r.items, blobs, need, flagsAdded[i])
-			if err != nil {
-				return err
+		for j, i := range batch {
+			if need != needNothing && raws[j] == nil {
+				missing = true
+				continue
 			}
-			missing = missing || !ok
-			if soft == nil {
-				soft = itemErr
+			if err := c.fetchOne(i, r.items, raws[j], flagsAdded[i]); err != nil && soft == nil {
+				soft = err
 			}
 		}
 	}
@@ -166,10 +176,13 @@ func (c *conn) markSeen(ctx context.Context, idxs []int) (map[int]bool, error) {
 	return out, nil
 }
 
-// blobIDs loads the blob ids of a batch of messages, when items need them.
-func (c *conn) blobIDs(ctx context.Context, batch []int, need rawNeed) (map[store.MessageID]string, error) {
+// loadBatch reads what the items need of a batch of messages, several
+// blobs at a time. A nil entry is a message whose metadata is gone
+// (expunged and destroyed meanwhile).
+func (c *conn) loadBatch(ctx context.Context, batch []int, need rawNeed) ([][]byte, error) {
+	raws := make([][]byte, len(batch))
 	if need == needNothing {
-		return nil, nil
+		return raws, nil
 	}
 	ids := make([]store.MessageID, len(batch))
 	for j, i := range batch {
@@ -179,11 +192,40 @@ func (c *conn) blobIDs(ctx context.Context, batch []int, need rawNeed) (map[stor
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[store.MessageID]string, len(msgs))
+	blobs := make(map[store.MessageID]string, len(msgs))
 	for _, m := range msgs {
-		out[m.ID] = m.BlobID
+		blobs[m.ID] = m.BlobID
 	}
-	return out, nil
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	next := make(chan int)
+	for w := 0; w < min(loadWorkers, len(batch)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range next {
+				raw, err := c.loadRaw(ctx, blobs[ids[j]], need)
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = fmt.Errorf("message %d blob %s: %w", ids[j], blobs[ids[j]], err)
+					}
+					mu.Unlock()
+					continue
+				}
+				raws[j] = raw
+			}
+		}()
+	}
+	for j := range batch {
+		if _, ok := blobs[ids[j]]; ok {
+			next <- j
+		}
+	}
+	close(next)
+	wg.Wait()
+	return raws, firstErr
 }
 
 // loadRaw reads a message from the blob store: all of it, or with
@@ -246,27 +288,15 @@ func headerEnd(b []byte, from int) int {
 	return -1
 }
 
-// fetchOne writes the FETCH response of message i. ok is false if the
-// message's contents are gone (expunged and destroyed meanwhile);
-// itemErr reports an item sent as NIL because it could not be produced;
-// err is fatal to the command.
-func (c *conn) fetchOne(ctx context.Context, i int, items []fetchItem, blobs map[store.MessageID]string, need rawNeed, withFlags bool) (ok bool, itemErr, err error) {
+// fetchOne writes the FETCH response of message i, whose contents (as
+// much as the items need) are raw. An error reports an item sent as NIL
+// because it could not be produced; the command must not end with OK.
+func (c *conn) fetchOne(i int, items []fetchItem, raw []byte, withFlags bool) (itemErr error) {
 	e := c.sel.entries[i]
-	var raw []byte
-	if need != needNothing {
-		id, found := blobs[e.MessageID]
-		if !found {
-			return false, nil, nil
-		}
-		raw, err = c.loadRaw(ctx, id, need)
-		if err != nil {
-			return false, nil, fmt.Errorf("message %d blob %s: %w", e.MessageID, id, err)
-		}
-	}
 	o := imapmsg.Options{UTF8: c.enc.UTF8}
 	enc := c.enc
 	enc.Raw("* ").Number(uint32(i + 1)).Raw(" FETCH (")
-	done := map[fetchKind]bool{}
+	var done uint32 // bit per fetchKind already written
 	first := true
 	sep := func() {
 		if !first {
@@ -278,15 +308,15 @@ func (c *conn) fetchOne(ctx context.Context, i int, items []fetchItem, blobs map
 		sep()
 		enc.Raw("FLAGS ")
 		writeFlags(enc, e.Keywords)
-		done[fFlags] = true
+		done |= 1 << fFlags
 	}
 	for _, it := range items {
 		switch it.kind {
 		case fUID, fFlags, fInternalDate, fSize, fEnvelope, fBody, fBodyStructure, fModSeq, fRFC822, fRFC822Header, fRFC822Text:
-			if done[it.kind] {
+			if done&(1<<it.kind) != 0 {
 				continue
 			}
-			done[it.kind] = true
+			done |= 1 << it.kind
 		}
 		sep()
 		if err := c.writeItem(it, e, raw, o); err != nil && itemErr == nil {
@@ -294,7 +324,7 @@ func (c *conn) fetchOne(ctx context.Context, i int, items []fetchItem, blobs map
 		}
 	}
 	enc.Raw(")\r\n")
-	return true, itemErr, nil
+	return itemErr
 }
 
 // writeItem writes one data item of a FETCH response. An error means the
