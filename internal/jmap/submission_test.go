@@ -250,3 +250,50 @@ func testIdentityLabelVacation(t *testing.T, e *testEnv) {
 		t.Errorf("bob's vacation: %v", v)
 	}
 }
+
+func TestChangesOfJMAPObjects(t *testing.T) {
+	e := newEnv(t)
+	ident := e.identityID(e.alice)
+	st := e.call1(e.alice, "EmailSubmission/get", map[string]any{"ids": []string{}})["state"].(string)
+	draft := e.draft(e.alice, "alice@example.org", "bob@example.org")
+	r := e.call1(e.alice, "EmailSubmission/set", map[string]any{"create": map[string]any{"s": map[string]any{"identityId": ident, "emailId": draft}}})
+	sub := r["created"].(map[string]any)["s"].(map[string]any)["id"].(string)
+	r = e.call1(e.alice, "Label/set", map[string]any{"create": map[string]any{"l": map[string]any{"name": "Later"}}})
+	label := r["created"].(map[string]any)["l"].(map[string]any)["id"].(string)
+	ch := e.call1(e.alice, "EmailSubmission/changes", map[string]any{"sinceState": st})
+	if c := strs(ch["created"]); len(c) != 1 || c[0] != sub {
+		t.Errorf("EmailSubmission/changes: %v", ch)
+	}
+	ch = e.call1(e.alice, "Label/changes", map[string]any{"sinceState": st})
+	if c := strs(ch["created"]); len(c) != 1 || c[0] != label {
+		t.Errorf("Label/changes: %v", ch)
+	}
+	ch = e.call1(e.alice, "Email/changes", map[string]any{"sinceState": st})
+	if c := strs(ch["created"]); len(c) != 1 || c[0] != draft {
+		t.Errorf("Email/changes: %v", ch)
+	}
+	// Paging with maxChanges.
+	ch = e.call1(e.alice, "Email/changes", map[string]any{"sinceState": "1", "maxChanges": 1})
+	if ch["hasMoreChanges"] != true && len(strs(ch["created"])) != 1 {
+		t.Errorf("Email/changes paging: %v", ch)
+	}
+	if got := e.callErr(e.alice, "Email/changes", map[string]any{"sinceState": st, "maxChanges": 0}); got != errInvalidArguments {
+		t.Errorf("maxChanges 0: %s", got)
+	}
+	qc := e.call1(e.alice, "EmailSubmission/queryChanges", map[string]any{"sinceQueryState": st,
+		"filter": map[string]any{"undoStatus": "pending"}, "calculateTotal": true})
+	if a := qc["added"].([]any); len(a) != 1 || qc["total"] != float64(1) {
+		t.Errorf("EmailSubmission/queryChanges: %v", qc)
+	}
+	e.call1(e.alice, "EmailSubmission/set", map[string]any{"update": map[string]any{sub: map[string]any{"undoStatus": "canceled"}}})
+	st2 := qc["newQueryState"].(string)
+	qc = e.call1(e.alice, "EmailSubmission/queryChanges", map[string]any{"sinceQueryState": st2,
+		"filter": map[string]any{"undoStatus": "pending"}})
+	if r := strs(qc["removed"]); len(r) != 1 || r[0] != sub || len(qc["added"].([]any)) != 0 {
+		t.Errorf("after cancel: %v", qc)
+	}
+	ch = e.call1(e.alice, "EmailSubmission/changes", map[string]any{"sinceState": st2})
+	if u := strs(ch["updated"]); len(u) != 1 {
+		t.Errorf("EmailSubmission/changes after cancel: %v", ch)
+	}
+}
