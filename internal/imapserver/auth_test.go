@@ -67,9 +67,8 @@ func TestAuthenticatePlain(t *testing.T) {
 // A non-loopback client must not send a password before TLS. The test
 // pretends loopback is remote by clearing the flag on the server side.
 func TestPlaintextRefusedBeforeTLS(t *testing.T) {
-	e := newTestEnv(t)
+	e := newTestEnv(t, func(s *Server) { s.testNotLoopback = true })
 	e.addUser("alice@example.org")
-	e.srv.testNotLoopback = true
 	c := e.dial()
 	lines := c.ok("CAPABILITY")
 	mustHave(t, lines, "LOGINDISABLED")

@@ -53,7 +53,9 @@ func FuzzCommand(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	catcher := &panicCatcher{}
 	e := newTestEnv(f, func(o *Options) {
+		o.Logger = slog.New(catcher)
 		o.AllowInsecureAuth = true
 		o.MaxLiteral = 1024
 		o.MaxAppendSize = 4096
@@ -63,8 +65,6 @@ func FuzzCommand(f *testing.F) {
 	for i := 0; i < 3; i++ {
 		e.appendMsg(a, "INBOX", testMessage(i, "fuzz"))
 	}
-	catcher := &panicCatcher{}
-	e.srv.log = slog.New(catcher)
 	f.Fuzz(func(t *testing.T, in []byte) {
 		fc := &fuzzConn{r: bytes.NewReader(in)}
 		c := newConn(e.srv, fc)

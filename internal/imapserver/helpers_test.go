@@ -75,7 +75,9 @@ const testPassword = "correct horse battery staple"
 // fastParams keep argon2id cheap in tests.
 var fastParams = auth.Params{Memory: 64, Time: 1, Threads: 1}
 
-func newTestEnv(t testing.TB, mod ...func(*Options)) *testEnv {
+// newTestEnv starts a server; mods are func(*Options), applied before New,
+// or func(*Server), applied before Serve.
+func newTestEnv(t testing.TB, mods ...any) *testEnv {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, t.TempDir()+"/store.db", sqlite.Options{})
@@ -102,10 +104,17 @@ func newTestEnv(t testing.TB, mod ...func(*Options)) *testEnv {
 		Auth:      auth.NewAuthenticator(st),
 		Hostname:  "imap.example.org",
 	}
-	for _, m := range mod {
-		m(&opts)
+	for _, m := range mods {
+		if f, ok := m.(func(*Options)); ok {
+			f(&opts)
+		}
 	}
 	e.srv = New(opts)
+	for _, m := range mods {
+		if f, ok := m.(func(*Server)); ok {
+			f(e.srv)
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
