@@ -46,6 +46,14 @@ func cmdFetch(ctx context.Context, c *conn, k *cmd) error {
 	if r.vanished && (!k.uid || r.changedSince == 0 || !c.enabled.qresync) {
 		return bad("", "VANISHED needs UID FETCH, CHANGEDSINCE and QRESYNC")
 	}
+	if r.changedSince > 0 {
+		// Changes made elsewhere must be in the view before it is
+		// filtered by MODSEQ (a UID FETCH may report expunges too), so
+		// this comes before sequence numbers are resolved.
+		if err := c.pollUpdates(ctx, k.uid); err != nil {
+			return err
+		}
+	}
 	idxs, err := c.resolve(r.set, k.uid)
 	if err != nil {
 		return err
