@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync"
 	"time"
 
 	"freehold/internal/imapsearch"
@@ -189,13 +190,16 @@ func (c *conn) runSearch(ctx context.Context, crit imapsearch.Criteria) ([]int, 
 	return out, err
 }
 
+// searchParallel is how many metadata batches are loaded at once.
+const searchParallel = 3
+
 // eachCandidate calls fn for the messages at idxs (every message when
 // idxs is nil), in order, loading envelopes and contents only as needs
 // says. Messages whose metadata is gone (expunged meanwhile) are skipped
-// when it is needed.
+// when it is needed. Metadata is read several batches at a time: the
+// store's readers run side by side.
 func (c *conn) eachCandidate(ctx context.Context, idxs []int, needs imapsearch.Needs, fn func(i int, cand *imapsearch.Candidate) error) error {
-	s := c.sel
-	n := len(s.entries)
+	n := len(c.sel.entries)
 	if idxs != nil {
 		n = len(idxs)
 	}
@@ -205,32 +209,38 @@ func (c *conn) eachCandidate(ctx context.Context, idxs []int, needs imapsearch.N
 		}
 		return idxs[j]
 	}
-	for start := 0; start < n; start += searchBatch {
-		end := min(start+searchBatch, n)
-		var msgs map[store.MessageID]*store.Message
-		if needs.Envelope || needs.Raw {
-			ids := make([]store.MessageID, 0, end-start)
-			for j := start; j < end; j++ {
-				ids = append(ids, s.entries[at(j)].MessageID)
+	load := needs.Envelope || needs.Raw
+	for start := 0; start < n; start += searchBatch * searchParallel {
+		var batches [searchParallel]map[store.MessageID]*store.Message
+		if load {
+			var errs [searchParallel]error
+			var wg sync.WaitGroup
+			for k := 0; k < searchParallel && start+k*searchBatch < n; k++ {
+				from := start + k*searchBatch
+				to := min(from+searchBatch, n)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					batches[k], errs[k] = c.loadMessages(ctx, from, to, at)
+				}()
 			}
-			list, err := c.srv.opts.Store.Messages(ctx, c.acct.ID, ids)
-			if err != nil {
-				return err
-			}
-			msgs = make(map[store.MessageID]*store.Message, len(list))
-			for k := range list {
-				msgs[list[k].ID] = &list[k]
+			wg.Wait()
+			for _, err := range errs {
+				if err != nil {
+					return err
+				}
 			}
 		}
+		end := min(start+searchBatch*searchParallel, n)
 		for j := start; j < end; j++ {
 			i := at(j)
-			e := &s.entries[i]
+			e := &c.sel.entries[i]
 			cand := imapsearch.Candidate{
 				Seq: uint32(i + 1), UID: e.UID, Keywords: e.Keywords, Size: e.Size,
 				InternalDate: e.ReceivedAt, ModSeq: e.ModSeq,
 			}
-			if msgs != nil {
-				m := msgs[e.MessageID]
+			if load {
+				m := batches[(j-start)/searchBatch][e.MessageID]
 				if m == nil {
 					continue
 				}
@@ -247,4 +257,23 @@ func (c *conn) eachCandidate(ctx context.Context, idxs []int, needs imapsearch.N
 		}
 	}
 	return nil
+}
+
+// loadMessages reads the metadata of the messages at positions [from, to)
+// of the candidate list. It only reads the view, so it may run beside the
+// connection's goroutine while that waits.
+func (c *conn) loadMessages(ctx context.Context, from, to int, at func(int) int) (map[store.MessageID]*store.Message, error) {
+	ids := make([]store.MessageID, 0, to-from)
+	for j := from; j < to; j++ {
+		ids = append(ids, c.sel.entries[at(j)].MessageID)
+	}
+	list, err := c.srv.opts.Store.Messages(ctx, c.acct.ID, ids)
+	if err != nil {
+		return nil, err
+	}
+	msgs := make(map[store.MessageID]*store.Message, len(list))
+	for k := range list {
+		msgs[list[k].ID] = &list[k]
+	}
+	return msgs, nil
 }
