@@ -75,7 +75,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	return a, nil
 }
 
-// build constructs the servers for every non-empty listen address.
+// build constructs the servers for every non-empty listen address, the
+// outbound queue and the web front.
 func (a *App) build() error {
 	cfg := a.cfg
 	mlog := maillog.New(a.log.With("log", "mail"))
@@ -87,14 +88,40 @@ func (a *App) build() error {
 	if err != nil {
 		return err
 	}
+	out, err := a.buildOutbound(deliverer, resolver, mlog)
+	if err != nil {
+		return err
+	}
+	a.background = append(a.background,
+		func(ctx context.Context) { out.runner.Run(ctx) },
+		func(ctx context.Context) { out.activateLoop(ctx, a.store, a) },
+	)
+	// Every path that may queue mail wakes the runner, so that mail goes
+	// out now rather than at the runner's next poll.
+	kicking := &kickingDeliverer{d: deliverer, kick: out.runner.Kick}
+	submitter := &jmapSubmitter{resolver: resolver, deliverer: deliverer, signer: out.signer,
+		kick: out.runner.Kick, hostname: cfg.Hostname}
+	handler, ws, err := a.buildWeb(authn, submitter)
+	if err != nil {
+		return err
+	}
+	a.background = append(a.background, func(ctx context.Context) { ws.Run(ctx) })
+
 	smtp := func(mode smtpserver.Mode, implicit bool) (server, error) {
-		return smtpserver.New(smtpserver.Options{
+		o := smtpserver.Options{
 			Mode: mode, Hostname: cfg.Hostname, TLSConfig: a.tls, ImplicitTLS: implicit,
 			MaxMessageBytes: cfg.SMTP.MaxMessageBytes, MaxRecipients: cfg.SMTP.MaxRecipients,
 			MaxErrors: cfg.SMTP.MaxErrors, IdleTimeout: cfg.SMTP.IdleTimeout.D(),
-			Resolver: resolver, Deliverer: deliverer, Authenticator: authn, Usage: a.store,
-			Logger: a.log.With("svc", "smtp-"+mode.String()), MailLog: mlog,
-		})
+			Resolver: resolver, Deliverer: kicking, Authenticator: authn, Usage: a.store,
+			MaxHold: cfg.Queue.MaxHold.D(),
+			Logger:  a.log.With("svc", "smtp-"+mode.String()), MailLog: mlog,
+		}
+		if mode == smtpserver.ModeMX {
+			o.Verifier = out.verifier
+		} else {
+			o.Signer = out.signer
+		}
+		return smtpserver.New(o)
 	}
 	imap := func(implicit bool) server {
 		return imapserver.New(imapserver.Options{
@@ -121,7 +148,24 @@ func (a *App) build() error {
 		add("submissions", cfg.Listen.Submissions, func() (server, error) { return smtp(smtpserver.ModeSubmission, true) }),
 		add("imap", cfg.Listen.IMAP, func() (server, error) { return imap(false), nil }),
 		add("imaps", cfg.Listen.IMAPS, func() (server, error) { return imap(true), nil }),
+		add("http", cfg.Listen.HTTP, func() (server, error) { return newHTTPServer(handler, a.tls, false), nil }),
+		add("https", cfg.Listen.HTTPS, func() (server, error) { return newHTTPServer(handler, a.tls, true), nil }),
 	)
+}
+
+// kickingDeliverer wakes the queue runner after a delivery that queued
+// something.
+type kickingDeliverer struct {
+	d    *delivery.Deliverer
+	kick func()
+}
+
+func (k *kickingDeliverer) Deliver(ctx context.Context, env delivery.Envelope, raw []byte) (delivery.Result, error) {
+	res, err := k.d.Deliver(ctx, env, raw)
+	if err == nil && len(res.Queued) > 0 {
+		k.kick()
+	}
+	return res, err
 }
 
 // Run listens on every configured address and serves until ctx is

@@ -8,12 +8,24 @@ import (
 
 	"freehold/internal/auth"
 	"freehold/internal/mail"
+	"freehold/internal/msgauth/dkimkeys"
 	"freehold/internal/store"
 )
 
-// AddDomain adds a domain Freehold receives mail for.
+// AddDomain adds a domain Freehold receives mail for, and generates its
+// DKIM keys (Ed25519 and RSA-2048) so that its mail is signed at once.
 func AddDomain(ctx context.Context, st store.Store, domain string) error {
-	return st.AddDomain(ctx, domain)
+	if err := st.AddDomain(ctx, domain); err != nil {
+		return err
+	}
+	keys, ok := st.(store.DKIMKeys)
+	if !ok {
+		return nil
+	}
+	if _, err := (&dkimkeys.Manager{Keys: keys}).Generate(ctx, domain); err != nil {
+		return fmt.Errorf("domain %s added, but its DKIM keys were not: %w", domain, err)
+	}
+	return nil
 }
 
 // CreateAccount hashes the password and creates the account with its

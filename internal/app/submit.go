@@ -1,0 +1,86 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"freehold/internal/delivery"
+	"freehold/internal/jmap"
+	"freehold/internal/mail"
+	"freehold/internal/store"
+)
+
+// signer DKIM-signs submitted mail (msgauth.Signer).
+type signer interface {
+	Sign(ctx context.Context, raw []byte) ([]byte, error)
+}
+
+// jmapSubmitter sends what JMAP EmailSubmission releases the way SMTP
+// submission does: DKIM-signed, local recipients delivered at once, remote
+// ones queued durably, the queue woken.
+type jmapSubmitter struct {
+	resolver  *delivery.Resolver
+	deliverer *delivery.Deliverer
+	signer    signer
+	kick      func()
+	hostname  string
+}
+
+var _ jmap.Submitter = (*jmapSubmitter)(nil)
+
+// Submit implements jmap.Submitter. A recipient that does not resolve (an
+// unknown local user) is refused alone; the others are delivered.
+func (s *jmapSubmitter) Submit(ctx context.Context, r jmap.SubmitRequest) (jmap.SubmitResult, error) {
+	res := jmap.SubmitResult{Refused: map[string]string{}}
+	env := delivery.Envelope{
+		From:     r.MailFrom,
+		Account:  r.Account,
+		DSNRet:   r.Params["RET"],
+		DSNEnvID: r.Params["ENVID"],
+		Trace:    delivery.Trace{ID: "jmap-" + r.Key, Protocol: "HTTP", Time: time.Now(), Helo: s.hostname},
+	}
+	for _, rc := range r.Rcpts {
+		addr, err := mail.ParseAddress(rc)
+		if err != nil {
+			res.Refused[rc] = "501 5.1.3 bad recipient address"
+			continue
+		}
+		route, err := s.resolver.Resolve(ctx, addr)
+		if err != nil {
+			return res, err
+		}
+		if route.Empty() {
+			res.Refused[rc] = "550 5.1.1 no such user here"
+			continue
+		}
+		env.Recipients = append(env.Recipients, delivery.Recipient{Address: rc, Route: route})
+	}
+	if len(env.Recipients) == 0 {
+		return res, nil
+	}
+	raw := r.Raw
+	if s.signer != nil {
+		signed, err := s.signer.Sign(ctx, raw)
+		if err != nil {
+			return res, fmt.Errorf("signing: %w", err)
+		}
+		raw = signed
+	}
+	out, err := s.deliverer.Deliver(ctx, env, raw)
+	if errors.Is(err, store.ErrQuotaExceeded) {
+		for _, rc := range env.Recipients {
+			res.Refused[rc.Address] = "452 4.2.2 mailbox full"
+		}
+		return res, nil
+	}
+	if err != nil {
+		return res, err
+	}
+	res.QueueID = out.Queue
+	if len(out.Queued) > 0 && s.kick != nil {
+		s.kick()
+	}
+	return res, nil
+}

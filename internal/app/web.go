@@ -1,0 +1,86 @@
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"freehold/internal/auth"
+	"freehold/internal/jmap"
+	"freehold/internal/smtpclient/mtasts"
+	"freehold/internal/web"
+	"freehold/internal/webui"
+)
+
+// buildWeb returns the HTTP handler: the MTA-STS policy for requests to
+// mta-sts.<our domain>, and the web front (webmail, JMAP) for the rest.
+func (a *App) buildWeb(authn *auth.Authenticator, submit jmap.Submitter) (http.Handler, *web.Server, error) {
+	st, ok := a.store.(jmap.Store)
+	if !ok {
+		return nil, nil, fmt.Errorf("the store does not implement JMAP")
+	}
+	ws := web.New(web.Options{
+		Store: st, Blobs: a.blobs, Auth: authn, Logger: a.log.With("svc", "web"),
+		SPA: webui.Handler(), Hostname: a.cfg.Hostname,
+		// Session cookies are Secure when the web is served over HTTPS
+		// only; with a plain HTTP listener (loopback, or behind a TLS
+		// proxy) they could not be sent back over it.
+		SecureCookies: a.cfg.Listen.HTTP == "",
+		Submit:        submit,
+	})
+	policy := mtasts.Handler{PolicyFor: func(ctx context.Context, domain string) (mtasts.Policy, bool) {
+		ok, err := a.store.HasDomain(ctx, domain)
+		if err != nil || !ok {
+			return mtasts.Policy{}, false
+		}
+		return mtasts.OwnPolicy(mtasts.ModeEnforce, a.cfg.Hostname), true
+	}}
+	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(strings.ToLower(r.Host), "mta-sts.") {
+			policy.ServeHTTP(w, r)
+			return
+		}
+		ws.ServeHTTP(w, r)
+	})
+	return mux, ws, nil
+}
+
+// httpServer adapts net/http to the server shape, with optional TLS.
+type httpServer struct {
+	srv *http.Server
+	tls bool
+}
+
+func newHTTPServer(h http.Handler, tlsCfg *tls.Config, implicitTLS bool) *httpServer {
+	s := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 20 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	if implicitTLS {
+		c := tlsCfg.Clone()
+		c.NextProtos = []string{"h2", "http/1.1"}
+		s.TLSConfig = c
+	}
+	return &httpServer{srv: s, tls: implicitTLS}
+}
+
+func (h *httpServer) Serve(ln net.Listener) error {
+	var err error
+	if h.tls {
+		err = h.srv.ServeTLS(ln, "", "")
+	} else {
+		err = h.srv.Serve(ln)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+func (h *httpServer) Shutdown(ctx context.Context) error { return h.srv.Shutdown(ctx) }
