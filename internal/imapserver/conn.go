@@ -179,7 +179,7 @@ func (c *conn) serve() {
 			return
 		}
 	}
-	c.enc.Raw("* OK [CAPABILITY ").Raw(c.capabilities()).Raw("] Freehold IMAP ready\r\n")
+	c.enc.Raw("* OK [CAPABILITY ").Raw(c.capabilities()).Raw("] ").Raw(c.srv.opts.Hostname).Raw(" Freehold IMAP ready\r\n")
 	if c.flush() != nil {
 		return
 	}

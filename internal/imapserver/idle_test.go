@@ -1,7 +1,10 @@
 package imapserver
 
 import (
+	"bufio"
 	"context"
+	"crypto/tls"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -169,4 +172,45 @@ func TestShutdownSaysBye(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Bursts of changes while idling over TLS: every wake-up interrupts a TLS
+// read, which must leave the TLS stream intact, and the last EXISTS must
+// count every message.
+func TestIdleBurstOverTLS(t *testing.T) {
+	e := newTestEnv(t)
+	a := e.addUser("alice@example.org")
+	c := e.dial()
+	c.ok("STARTTLS")
+	tc := tls.Client(c.nc, e.tls)
+	if err := tc.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	c.nc, c.r = tc, bufio.NewReader(tc)
+	c.ok("LOGIN alice@example.org %q", testPassword)
+	c.ok("SELECT INBOX")
+	c.send("i1 IDLE")
+	c.line()
+	const n = 40
+	go func() {
+		for i := 0; i < n; i++ {
+			e.appendMsg(a, "INBOX", testMessage(i, "burst"))
+		}
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		l := c.line()
+		if l == fmt.Sprintf("* %d EXISTS", n) {
+			c.send("DONE")
+			if _, done := c.until("i1"); !strings.HasPrefix(done, "OK") {
+				t.Fatal(done)
+			}
+			mustHave(t, c.ok("FETCH %d UID", n), fmt.Sprintf("* %d FETCH (UID %d)", n, n))
+			return
+		}
+		if !strings.HasSuffix(l, " EXISTS") {
+			t.Fatalf("unexpected %q", l)
+		}
+	}
+	t.Fatal("never saw all messages")
 }

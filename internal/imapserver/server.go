@@ -1,14 +1,29 @@
 // Package imapserver is Freehold's IMAP server: IMAP4rev2 (RFC 9051) and
-// IMAP4rev1 (RFC 3501) with the extensions clients rely on, over the store
-// and blob interfaces.
+// IMAP4rev1 (RFC 3501), with IDLE, ENABLE, CONDSTORE and QRESYNC, UIDPLUS,
+// MOVE, SPECIAL-USE and CREATE-SPECIAL-USE, LIST-EXTENDED, LIST-STATUS,
+// CHILDREN, NAMESPACE, ID, UNSELECT, LITERAL+, ESEARCH, SEARCHRES, SORT,
+// THREAD=REFERENCES and ORDEREDSUBJECT, QUOTA, COMPRESS=DEFLATE, BINARY,
+// APPENDLIMIT and STATUS=SIZE, over the store and blob interfaces.
 //
-// Every connection is one goroutine running a state machine (conn). A
-// selected session keeps its own view of the mailbox (message sequence
-// numbers to UIDs, flags, the ModSeq it last saw) and brings it up to date
-// from the store's change log after commands and, while idling, when the
-// store announces a change. Other connections' changes therefore reach a
-// session only through the store: there is one truth, and every session
-// numbers messages consistently for its own client.
+// Every connection is one goroutine running a state machine (conn) that
+// reads a command, runs its handler from the command table and writes the
+// replies. A selected session keeps its own view of the mailbox (message
+// sequence numbers to UIDs, flags, the ModSeq it last saw) and brings it
+// up to date from the store's change log after commands and, while
+// idling, when the store announces a change. Other connections' changes
+// reach a session only through the store: there is one truth, and every
+// session numbers messages consistently for its own client.
+//
+// Invariants:
+//   - a connection's state is touched only by its own goroutine; other
+//     goroutines (the idle hub, Shutdown) only set an atomic flag and a
+//     read deadline in the past, and the interrupted read runs the
+//     wake-up on the connection's goroutine (see wakeReader);
+//   - nothing is written to a connection while a store or hub lock is
+//     held; the hub's lock guards only its registry;
+//   - a connection between commands holds no output buffer (they are
+//     pooled), so that idle connections stay small: about 20 KB each over
+//     TLS, heap and stack, as measured by bench/imap.
 package imapserver
 
 import (
@@ -18,6 +33,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,6 +91,13 @@ func (o *Options) setDefaults() {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	// The name goes into the greeting verbatim: keep it one token.
+	o.Hostname = strings.Map(func(r rune) rune {
+		if r <= ' ' || r > '~' {
+			return -1
+		}
+		return r
+	}, o.Hostname)
 	if o.Hostname == "" {
 		o.Hostname = "localhost"
 	}
