@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"freehold/internal/auth"
+	"freehold/internal/autoconfig"
 	"freehold/internal/jmap"
 	"freehold/internal/smtpclient/mtasts"
 	"freehold/internal/web"
@@ -38,16 +40,41 @@ func (a *App) buildWeb(authn *auth.Authenticator, submit jmap.Submitter) (http.H
 		if err != nil || !ok {
 			return mtasts.Policy{}, false
 		}
-		return mtasts.OwnPolicy(mtasts.ModeEnforce, a.cfg.Hostname), true
+		return mtasts.OwnPolicy(mtasts.ModeTesting, a.cfg.Hostname), true
 	}}
+	ac := autoconfig.New(autoconfig.Options{
+		Hostname:        a.cfg.Hostname,
+		IMAPSPort:       port(a.cfg.Listen.IMAPS, 993),
+		SubmissionsPort: port(a.cfg.Listen.Submissions, 465),
+		IsLocal: func(ctx context.Context, d string) bool {
+			ok, err := a.store.HasDomain(ctx, d)
+			return err == nil && ok
+		},
+	})
 	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(strings.ToLower(r.Host), "mta-sts.") {
+		switch {
+		case strings.HasPrefix(strings.ToLower(r.Host), "mta-sts."):
 			policy.ServeHTTP(w, r)
-			return
+		case autoconfig.Handles(r.URL.Path):
+			ac.ServeHTTP(w, r)
+		default:
+			ws.ServeHTTP(w, r)
 		}
-		ws.ServeHTTP(w, r)
 	})
 	return mux, ws, nil
+}
+
+// port returns the port of a host:port listen address, or def.
+func port(addr string, def int) int {
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return def
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil || n == 0 {
+		return def
+	}
+	return n
 }
 
 // httpServer adapts net/http to the server shape, with optional TLS.

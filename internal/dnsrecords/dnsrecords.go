@@ -99,8 +99,8 @@ func Records(in Input) ([]Record, error) {
 	add("_submission._tcp."+d, "SRV", "10 1 587 "+h, "Mail submission with STARTTLS (RFC 6186)")
 	add("_imaps._tcp."+d, "SRV", "0 1 993 "+h, "IMAP over TLS (RFC 6186)")
 	add("_imap._tcp."+d, "SRV", "0 0 0 .", "No plain IMAP (RFC 6186 §3.4)")
-	add("_caldavs._tcp."+d, "SRV", "0 1 443 "+h, "CalDAV (RFC 6764)")
-	add("_carddavs._tcp."+d, "SRV", "0 1 443 "+h, "CardDAV (RFC 6764)")
+	// No _caldavs/_carddavs SRV records: CalDAV and CardDAV are not
+	// served yet, and a record would send clients to nothing.
 	add("_autodiscover._tcp."+d, "SRV", "0 1 443 "+h, "Outlook autodiscover")
 	add("autoconfig."+d, "CNAME", h, "Thunderbird autoconfiguration")
 	add("autodiscover."+d, "CNAME", h, "Outlook autodiscover")

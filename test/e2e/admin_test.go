@@ -62,6 +62,25 @@ func TestAdminCommands(t *testing.T) {
 		t.Errorf("domain still listed after remove: %q", out)
 	}
 
+	// Outbound administration: DKIM keys made with the domain, rotation,
+	// the DNS records to publish, the queue.
+	if out := in.run("dkim", "list", "example.test", cfg); strings.Count(out, "active") != 2 {
+		t.Errorf("dkim list: %q", out)
+	}
+	in.run("dkim", "rotate", "example.test", cfg)
+	if out := in.run("dkim", "list", "example.test", cfg); strings.Count(out, "pending") != 2 {
+		t.Errorf("dkim list after rotate: %q", out)
+	}
+	out = in.run("dns", "example.test", cfg)
+	for _, want := range []string{"example.test. 3600 IN MX 10 mx.example.test.", "_domainkey.example.test.", "v=DMARC1", "_mta-sts.example.test.", "_submissions._tcp.example.test."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dns output lacks %q:\n%s", want, out)
+		}
+	}
+	if out := in.run("queue", "list", cfg); !strings.HasPrefix(out, "ID") {
+		t.Errorf("queue list: %q", out)
+	}
+
 	// Schema: roll back to the first version, then any normal open
 	// migrates forward again.
 	out = in.run("schema", cfg)
