@@ -397,6 +397,7 @@ func benchSearch(e *env, cfg config) error {
 		"UID SEARCH RETURN (COUNT) FROM sender42",
 		`UID SEARCH RETURN (COUNT) SUBJECT "number 99999"`,
 		"UID SEARCH RETURN (COUNT) OR FLAGGED SUBJECT topic",
+		"UID SEARCH RETURN (COUNT) BODY ipsum",
 	} {
 		best, first, err := timed(3, func() error { _, err := cl.cmd(q); return err })
 		if err != nil {
