@@ -41,7 +41,7 @@ func commands() map[string]command {
 		"domain":      {"add|list|remove [DOMAIN] --config FILE", "manage the domains mail is accepted for", runDomain},
 		"account":     {"add|list|passwd|remove [ADDRESS] [--quota BYTES] --config FILE", "manage accounts; passwords are read from stdin or prompted for", runAccount},
 		"alias":       {"add|list|remove [ADDRESS [TARGET...]] --config FILE", "manage aliases; @domain is a catch-all", runAlias},
-		"queue":       {"list|show|retry|remove [ID] --config FILE", "inspect and manage the outbound queue", runQueue},
+		"queue":       {"list|show|retry|remove|held|cancel [ID] [--account ADDRESS] --config FILE", "inspect and manage the outbound queue and scheduled messages", runQueue},
 		"dkim":        {"list|rotate|retire DOMAIN [SELECTOR] --config FILE", "manage a domain's DKIM keys", runDKIM},
 		"dns":         {"DOMAIN [--addr IP]... [--check] --config FILE", "print the DNS records to publish, or check them", runDNS},
 		"schema":      {"[--to N] --config FILE", "print the schema version, or migrate up or down to version N (stop the server first)", runSchema},

@@ -20,12 +20,16 @@ import (
 )
 
 // Command: freehold queue list|show|retry|remove [ID]
+// Command: freehold queue held|cancel [ID] [--account ADDRESS]
 //
-// A retried message is picked up by the running server at its next look at
+// held lists scheduled messages (FUTURERELEASE, send later), of one
+// sender with --account; cancel removes one before its release, and with
+// --account only if it is that sender's. A retried message is picked up by the running server at its next look at
 // the queue (within 30 seconds).
 func runQueue(ctx context.Context, env Env, args []string) error {
 	fs := newFlags("queue", env)
 	cfgPath := configFlag(fs)
+	account := fs.String("account", "", "the sender whose scheduled messages to list or cancel")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil || len(pos) == 0 {
 		return errUsage
@@ -36,8 +40,24 @@ func runQueue(ctx context.Context, env Env, args []string) error {
 			return errors.New("this store has no outbound queue")
 		}
 		adm := &queue.Admin{Store: qs}
-		if pos[0] == "list" && len(pos) == 1 {
-			ms, err := adm.List(ctx)
+		var acct store.AccountID
+		if *account != "" {
+			a, err := mail.ParseAddress(*account)
+			if err != nil {
+				return err
+			}
+			ac, err := st.AccountByAddress(ctx, a.Key())
+			if err != nil {
+				return fmt.Errorf("account %s: %w", a.Key(), err)
+			}
+			acct = ac.ID
+		}
+		if (pos[0] == "list" || pos[0] == "held") && len(pos) == 1 {
+			list := adm.List
+			if pos[0] == "held" {
+				list = func(ctx context.Context) ([]store.OutboundMessage, error) { return adm.Held(ctx, acct) }
+			}
+			ms, err := list(ctx)
 			if err != nil {
 				return err
 			}
@@ -87,6 +107,15 @@ func runQueue(ctx context.Context, env Env, args []string) error {
 				return err
 			}
 			fmt.Fprintf(env.Stdout, "queue entry %d removed\n", id)
+			return nil
+		case "cancel":
+			if err := adm.Cancel(ctx, id, acct); err != nil {
+				if errors.Is(err, store.ErrNotFound) {
+					return fmt.Errorf("no scheduled message %d (released already, or not this sender's)", id)
+				}
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "scheduled message %d cancelled\n", id)
 			return nil
 		}
 		return errUsage
