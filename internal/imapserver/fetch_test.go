@@ -145,3 +145,23 @@ func TestStoreFlags(t *testing.T) {
 	mustHave(t, lines, `* 1 FETCH (FLAGS (\Flagged \Seen))`)
 	mustHave(t, lines, `* 3 FETCH (FLAGS (\Answered \Draft $Junk project-x))`)
 }
+
+// Ranges ending at "*" are clipped to the mailbox; explicit numbers
+// beyond it are refused.
+func TestSequenceRangesWithStar(t *testing.T) {
+	e := newTestEnv(t)
+	a := e.addUser("alice@example.org")
+	c := e.login("alice@example.org")
+	c.ok("SELECT INBOX")
+	if lines := c.ok("FETCH 1:* FLAGS"); len(lines) != 0 {
+		t.Fatalf("empty mailbox: %q", lines)
+	}
+	for i := 1; i <= 3; i++ {
+		e.appendMsg(a, "INBOX", testMessage(i, "x"))
+	}
+	c.ok("NOOP")
+	if lines := c.ok("FETCH 5:* UID"); len(lines) != 1 || lines[0] != "* 3 FETCH (UID 3)" {
+		t.Fatalf("5:*: %q", lines)
+	}
+	c.fails("BAD", "FETCH 2:5 UID")
+}

@@ -100,7 +100,7 @@ func (c *conn) resolve(set imapwire.SeqSet, uid bool) ([]int, error) {
 		return out, nil
 	}
 	n := uint32(len(s.entries))
-	rs := set.Normalize(n)
+	rs := clipStar(set, n).Normalize(n)
 	for _, r := range rs {
 		if r.Stop > n {
 			return nil, errBadSeq
@@ -110,6 +110,24 @@ func (c *conn) resolve(set imapwire.SeqSet, uid bool) ([]int, error) {
 		}
 	}
 	return out, nil
+}
+
+// clipStar makes sequence ranges that end at "*" stop at n: "5:*" in a
+// three-message mailbox means 3, and "1:*" in an empty one means nothing,
+// as clients that always ask for "1:*" expect. Numbers written out beyond
+// n stay, and are refused.
+func clipStar(set imapwire.SeqSet, n uint32) imapwire.SeqSet {
+	out := imapwire.SeqSet{Ranges: make([]imapwire.Range, 0, len(set.Ranges))}
+	for _, r := range set.Ranges {
+		if r.Start == imapwire.Star || r.Stop == imapwire.Star {
+			if n == 0 {
+				continue
+			}
+			r.Start, r.Stop = min(r.Start, n), min(r.Stop, n)
+		}
+		out.Ranges = append(out.Ranges, r)
+	}
+	return out
 }
 
 // resolveSaved returns the indexes of the saved search result's messages
