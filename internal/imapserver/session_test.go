@@ -187,7 +187,7 @@ func (m *modelClient) randomOp(rng *rand.Rand, session, round int) error {
 	n := len(m.model)
 	pick := func() int { return 1 + rng.Intn(n) }
 	var err error
-	switch op := rng.Intn(7); {
+	switch op := rng.Intn(8); {
 	case op == 0:
 		msg := testMessage(1000*session+round, "added")
 		_, err = m.cmd(fmt.Sprintf("APPEND INBOX {%d+}\r\n%s", len(msg), msg))
@@ -204,8 +204,47 @@ func (m *modelClient) randomOp(rng *rand.Rand, session, round int) error {
 		_, err = m.cmd(fmt.Sprintf("FETCH 1:%d (UID FLAGS)", n))
 	case op == 5 && n > 0:
 		_, err = m.cmd("SEARCH ALL")
+	case op == 6 && rng.Intn(2) == 0:
+		err = m.idle(time.Duration(5+rng.Intn(20)) * time.Millisecond)
 	default:
 		_, err = m.cmd("NOOP")
 	}
 	return err
+}
+
+// idle idles for d, applying what the server pushes meanwhile.
+func (m *modelClient) idle(d time.Duration) error {
+	m.tagN++
+	tag := "m" + strconv.Itoa(m.tagN)
+	m.nc.SetDeadline(time.Now().Add(20 * time.Second))
+	if _, err := fmt.Fprintf(m.nc, "%s IDLE\r\n", tag); err != nil {
+		return err
+	}
+	l, err := m.r.ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(l, "+") {
+		return fmt.Errorf("%s: IDLE: %q", m.name, l)
+	}
+	time.Sleep(d)
+	if _, err := fmt.Fprintf(m.nc, "DONE\r\n"); err != nil {
+		return err
+	}
+	for {
+		l, err := m.r.ReadString('\n')
+		if err != nil {
+			return err
+		}
+		l = strings.TrimSuffix(l, "\r\n")
+		if strings.HasPrefix(l, tag+" ") {
+			if !strings.HasPrefix(l, tag+" OK") {
+				return fmt.Errorf("%s: IDLE: %s", m.name, l)
+			}
+			return nil
+		}
+		if err := m.apply(l); err != nil {
+			return fmt.Errorf("%s: during IDLE: %v", m.name, err)
+		}
+	}
 }
