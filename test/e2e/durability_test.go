@@ -127,6 +127,11 @@ func TestKillDuringIngest(t *testing.T) {
 // sendOne delivers one small message over the MX and returns nil only if
 // the server answered 250 to the end of DATA.
 func sendOne(addr, rcpt, msgID string) error {
+	return sendPlain(addr, "someone@sender.test", rcpt, msgID)
+}
+
+// sendPlain sends one small message without TLS.
+func sendPlain(addr, from, rcpt, msgID string) error {
 	c, err := smtp.Dial(addr)
 	if err != nil {
 		return err
@@ -135,7 +140,7 @@ func sendOne(addr, rcpt, msgID string) error {
 	if err := c.Hello("sender.test"); err != nil {
 		return err
 	}
-	if err := c.Mail("someone@sender.test"); err != nil {
+	if err := c.Mail(from); err != nil {
 		return err
 	}
 	if err := c.Rcpt(rcpt); err != nil {
@@ -145,7 +150,7 @@ func sendOne(addr, rcpt, msgID string) error {
 	if err != nil {
 		return err
 	}
-	body := "From: someone@sender.test\r\nTo: " + rcpt + "\r\nSubject: durability\r\nMessage-ID: <" + msgID + ">\r\n\r\n" +
+	body := "From: " + from + "\r\nTo: " + rcpt + "\r\nSubject: durability\r\nMessage-ID: <" + msgID + ">\r\n\r\n" +
 		strings.Repeat("All work and no play.\r\n", 40)
 	if _, err := w.Write([]byte(body)); err != nil {
 		return err
