@@ -31,6 +31,7 @@ package main
 
 import (
 	"bufio"
+	"compress/flate"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -66,6 +67,7 @@ const password = "bench password"
 type config struct {
 	fetch, search, appendN, size, conc, idle, idleAccounts int
 	only, dir                                              string
+	idleCompress                                           bool
 }
 
 func main() {
@@ -77,6 +79,7 @@ func main() {
 	flag.IntVar(&cfg.conc, "c", 8, "concurrent APPEND connections")
 	flag.IntVar(&cfg.idle, "idle", 1000, "idling TLS connections")
 	flag.IntVar(&cfg.idleAccounts, "idle-accounts", 1, "accounts the idling connections log in to")
+	flag.BoolVar(&cfg.idleCompress, "idle-compress", false, "idling connections use COMPRESS=DEFLATE")
 	flag.StringVar(&cfg.only, "only", "", "run one benchmark: fetch, search, append or idle")
 	flag.StringVar(&cfg.dir, "dir", "", "data directory (default: temporary)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
@@ -84,7 +87,7 @@ func main() {
 	addr := flag.String("addr", "", "internal: server address for -idle-client")
 	flag.Parse()
 	if *idleClient {
-		if err := runIdleClient(*addr, cfg.idle, cfg.idleAccounts); err != nil {
+		if err := runIdleClient(*addr, cfg); err != nil {
 			fmt.Println("ERROR", err)
 			os.Exit(1)
 		}
@@ -316,6 +319,37 @@ func (cl *client) wait(tag string) (int, error) {
 	}
 }
 
+// compress turns on COMPRESS=DEFLATE for the rest of the session.
+func (cl *client) compress() error {
+	if _, err := cl.cmd("COMPRESS DEFLATE"); err != nil {
+		return err
+	}
+	fw, err := flate.NewWriter(cl.c, flate.BestSpeed)
+	if err != nil {
+		return err
+	}
+	cl.c = &flateConn{Conn: cl.c, r: flate.NewReader(cl.r), w: fw}
+	cl.r = bufio.NewReader(cl.c)
+	return nil
+}
+
+// flateConn is a client connection after COMPRESS: every write is
+// compressed and sync-flushed.
+type flateConn struct {
+	net.Conn
+	r io.Reader
+	w *flate.Writer
+}
+
+func (f *flateConn) Read(p []byte) (int, error) { return f.r.Read(p) }
+func (f *flateConn) Write(p []byte) (int, error) {
+	n, err := f.w.Write(p)
+	if err == nil {
+		err = f.w.Flush()
+	}
+	return n, err
+}
+
 func literalLen(line []byte) int {
 	s := strings.TrimRight(string(line), "\r\n")
 	if !strings.HasSuffix(s, "}") {
@@ -462,7 +496,7 @@ func memNow() (heap, stack uint64, goroutines int) {
 }
 
 func benchIdle(e *env, cfg config) error {
-	fmt.Printf("\nidle: %d TLS connections in IDLE over %d account(s)\n", cfg.idle, cfg.idleAccounts)
+	fmt.Printf("\nidle: %d TLS connections in IDLE over %d account(s), COMPRESS %v\n", cfg.idle, cfg.idleAccounts, cfg.idleCompress)
 	accts := make([]store.AccountID, cfg.idleAccounts)
 	for i := range accts {
 		a, err := e.account(fmt.Sprintf("idle%d@example.org", i), 1)
@@ -473,7 +507,8 @@ func benchIdle(e *env, cfg config) error {
 	}
 	heap0, stack0, g0 := memNow()
 	child := exec.Command(os.Args[0], "-idle-client", "-addr", e.addr,
-		"-idle", strconv.Itoa(cfg.idle), "-idle-accounts", strconv.Itoa(cfg.idleAccounts))
+		"-idle", strconv.Itoa(cfg.idle), "-idle-accounts", strconv.Itoa(cfg.idleAccounts),
+		"-idle-compress="+strconv.FormatBool(cfg.idleCompress))
 	child.Stderr = os.Stderr
 	in, err := child.StdinPipe()
 	if err != nil {
@@ -545,7 +580,8 @@ func benchIdle(e *env, cfg config) error {
 
 // runIdleClient is the child process: it opens the connections, idles,
 // and reports when all of them have seen the delivery.
-func runIdleClient(addr string, n, accounts int) error {
+func runIdleClient(addr string, cfg config) error {
+	n, accounts := cfg.idle, cfg.idleAccounts
 	start := time.Now()
 	conns := make([]*client, n)
 	sem := make(chan struct{}, 32)
@@ -559,6 +595,9 @@ func runIdleClient(addr string, n, accounts int) error {
 			defer func() { <-sem }()
 			e := &env{addr: addr, tls: &tls.Config{InsecureSkipVerify: true}}
 			cl, err := e.dial(fmt.Sprintf("idle%d@example.org", i%accounts))
+			if err == nil && cfg.idleCompress {
+				err = cl.compress()
+			}
 			if err == nil {
 				_, err = cl.cmd("SELECT INBOX")
 			}

@@ -57,7 +57,7 @@ type conn struct {
 	loopback   bool
 	compressed bool
 	tlsConn    *tls.Conn
-	flateW     *flate.Writer
+	deflate    *deflater // non-nil once COMPRESS is active
 	br         *bufio.Reader
 	out        io.Writer // where output goes: the TCP, TLS or DEFLATE stream
 	dec        *imapwire.Decoder
@@ -227,8 +227,8 @@ func (c *conn) flush() error {
 		return err
 	}
 	c.enc.ReleaseIdle()
-	if c.flateW != nil {
-		return c.flateW.Flush()
+	if c.deflate != nil {
+		return c.deflate.Flush()
 	}
 	return nil
 }
@@ -408,16 +408,45 @@ func (c *conn) startCompress() error {
 	if c.tlsConn != nil {
 		under = c.tlsConn
 	}
-	fw, err := flate.NewWriter(under, flate.BestSpeed)
-	if err != nil {
-		return err
-	}
-	c.flateW = fw
+	c.deflate = &deflater{srv: c.srv, dst: under}
+	c.out = c.deflate
 	c.compressed = true
-	src := bufio.NewReaderSize(&wakeReader{c: c, r: under}, readBufSize)
+	// A small buffer: the compressed input is mostly short commands.
+	src := bufio.NewReaderSize(&wakeReader{c: c, r: under}, 512)
 	c.br.Reset(inflate.NewReader(src))
-	c.out = fw
 	return nil
+}
+
+// deflater compresses a connection's output with a compressor borrowed
+// from the server's pool for each burst of output. After a sync flush
+// the stream is at a byte-aligned block boundary that refers to nothing
+// before it, so the next burst may start from a fresh compressor: an
+// idle compressed connection then holds no compressor state (a few
+// hundred KB), at the price of no back-references across bursts.
+type deflater struct {
+	srv *Server
+	dst io.Writer
+	fw  *flate.Writer
+}
+
+func (d *deflater) Write(p []byte) (int, error) {
+	if d.fw == nil {
+		d.fw = d.srv.deflaters.Get().(*flate.Writer)
+		d.fw.Reset(d.dst)
+	}
+	return d.fw.Write(p)
+}
+
+// Flush ends the burst with a sync flush and returns the compressor.
+func (d *deflater) Flush() error {
+	if d.fw == nil {
+		return nil
+	}
+	err := d.fw.Flush()
+	d.fw.Reset(io.Discard)
+	d.srv.deflaters.Put(d.fw)
+	d.fw = nil
+	return err
 }
 
 // authenticated moves to the authenticated state.

@@ -31,12 +31,15 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/klauspost/compress/flate"
 
 	"freehold/internal/auth"
 	"freehold/internal/blob"
@@ -112,6 +115,8 @@ type Server struct {
 	// writers pools output buffers, which connections hold only while
 	// they have something to send.
 	writers sync.Pool
+	// deflaters pools COMPRESS=DEFLATE compressors the same way.
+	deflaters sync.Pool
 
 	nextID atomic.Uint64
 	// testNotLoopback makes loopback clients count as remote, so that
@@ -138,6 +143,11 @@ func New(opts Options) *Server {
 	}
 	s.hub = newHub(opts.Store, s.log)
 	s.writers.New = func() any { return bufio.NewWriterSize(nil, writeBufSize) }
+	s.deflaters.New = func() any {
+		// BestSpeed: the level is valid, so NewWriter cannot fail.
+		fw, _ := flate.NewWriter(io.Discard, flate.BestSpeed)
+		return fw
+	}
 	return s
 }
 

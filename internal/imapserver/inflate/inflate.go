@@ -92,10 +92,11 @@ type Reader struct {
 	state      state
 	final      bool
 	storedLeft int
-	lit, dist  *huffman
-	dyn        [2]huffman // dynamic tables, reused
-	fixed      [2]huffman
-	fixedBuilt bool
+	lit, dist *huffman
+	// tables holds the current block's literal/length and distance codes,
+	// built from its header (fixed codes are rebuilt for each fixed
+	// block: cheap, and the memory stays with the connection otherwise).
+	tables [2]huffman
 
 	window  [winSize]byte
 	wpos    int   // next write position in window
@@ -235,15 +236,14 @@ func (z *Reader) header() error {
 		return z.storedHeader()
 	case 1:
 		z.buildFixed()
-		z.lit, z.dist = &z.fixed[0], &z.fixed[1]
 	case 2:
 		if err := z.dynamicHeader(); err != nil {
 			return err
 		}
-		z.lit, z.dist = &z.dyn[0], &z.dyn[1]
 	default:
 		return ErrCorrupt
 	}
+	z.lit, z.dist = &z.tables[0], &z.tables[1]
 	z.state = stHuffman
 	return nil
 }
@@ -269,9 +269,6 @@ func (z *Reader) storedHeader() error {
 }
 
 func (z *Reader) buildFixed() {
-	if z.fixedBuilt {
-		return
-	}
 	var l [fixLCodes]uint8
 	for i := range l {
 		switch {
@@ -285,13 +282,12 @@ func (z *Reader) buildFixed() {
 			l[i] = 8
 		}
 	}
-	z.fixed[0].build(l[:])
+	z.tables[0].build(l[:])
 	var d [maxDCodes]uint8
 	for i := range d {
 		d[i] = 5
 	}
-	z.fixed[1].build(d[:])
-	z.fixedBuilt = true
+	z.tables[1].build(d[:])
 }
 
 // clOrder is the order of code length code lengths (RFC 1951 §3.2.7).
@@ -363,10 +359,10 @@ func (z *Reader) dynamicHeader() error {
 	if lengths[256] == 0 {
 		return ErrCorrupt // no end-of-block code
 	}
-	if err := z.dyn[0].build(lengths[:nlen]); err != nil {
+	if err := z.tables[0].build(lengths[:nlen]); err != nil {
 		return err
 	}
-	return z.dyn[1].build(lengths[nlen : nlen+ndist])
+	return z.tables[1].build(lengths[nlen : nlen+ndist])
 }
 
 // Length and distance bases and extra bits (RFC 1951 §3.2.5).
