@@ -92,7 +92,7 @@ type Reader struct {
 	state      state
 	final      bool
 	storedLeft int
-	lit, dist *huffman
+	lit, dist  *huffman
 	// tables holds the current block's literal/length and distance codes,
 	// built from its header (fixed codes are rebuilt for each fixed
 	// block: cheap, and the memory stays with the connection otherwise).
