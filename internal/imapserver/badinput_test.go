@@ -118,3 +118,16 @@ func TestAppendBinary(t *testing.T) {
 	c.ok("SELECT INBOX")
 	mustHave(t, c.ok("FETCH 1 BINARY.PEEK[1]"), "BINARY[1] ~{10}\r\n\x00\x01binary")
 }
+
+// A command of many small tokens is bounded too.
+func TestCommandLineCap(t *testing.T) {
+	e := newTestEnv(t)
+	e.addUser("alice@example.org")
+	c := e.login("alice@example.org")
+	c.ok("SELECT INBOX")
+	huge := "a1 FETCH 1 (" + strings.Repeat("UID ", 300000) + ")\r\n"
+	go c.nc.Write([]byte(huge)) // the server may hang up before the end
+	if _, done := c.until("a1"); !strings.HasPrefix(done, "BAD") {
+		t.Fatalf("huge command: %q", done)
+	}
+}

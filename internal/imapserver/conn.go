@@ -37,6 +37,9 @@ const (
 	authState = stateAuth | stateSelected
 )
 
+// maxCommandLine caps a command's octets outside literals.
+const maxCommandLine = 1 << 20
+
 // Buffer sizes: small, so that idle connections stay cheap; large
 // responses go out in several writes.
 const (
@@ -255,6 +258,7 @@ type cmd struct {
 func (c *conn) command(ctx context.Context) error {
 	c.dec.Reset()
 	c.dec.MaxLiteral = c.srv.opts.MaxLiteral
+	c.dec.MaxLine = maxCommandLine
 	c.armRead()
 	if c.shutdown.Load() {
 		return errShutdown

@@ -64,6 +64,12 @@ type Decoder struct {
 	// hook's.
 	MaxLiteral int64
 
+	// MaxLine caps the octets of a command outside its literals (0: no
+	// cap), so that a line of many small tokens cannot grow memory
+	// without bound. Reset starts the count again.
+	MaxLine int64
+	read    int64
+
 	// UTF8 allows 8-bit UTF-8 in quoted strings (IMAP4rev2, UTF8=ACCEPT).
 	// It is always tolerated on input; the field is kept for symmetry with
 	// the Encoder.
@@ -87,6 +93,7 @@ func (d *Decoder) Reset() {
 	d.err = nil
 	d.depth = 0
 	d.crlf = false
+	d.read = 0
 }
 
 // LineDone reports whether the last octets consumed ended a line, so that
@@ -115,6 +122,9 @@ func (d *Decoder) readByte() (byte, bool) {
 		return 0, false
 	}
 	d.crlf = false
+	if d.MaxLine > 0 && d.read >= d.MaxLine {
+		return 0, d.syntax("command too long")
+	}
 	b, err := d.r.ReadByte()
 	if err != nil {
 		if err == io.EOF {
@@ -122,6 +132,7 @@ func (d *Decoder) readByte() (byte, bool) {
 		}
 		return 0, d.SetErr(err)
 	}
+	d.read++
 	return b, true
 }
 
