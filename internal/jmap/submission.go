@@ -592,8 +592,10 @@ func submissionQueryIDs(ctx context.Context, c *call, filter, sort json.RawMessa
 			return nil, invalidArgs("sort: %v", err)
 		}
 	}
+	// RFC 8621 §7.3 names the time sort "sentAt" although the property is
+	// sendAt; clients use either spelling, so both sort on the send time.
 	for _, co := range comps {
-		if co.Property != "emailId" && co.Property != "threadId" && co.Property != "sentAt" {
+		if co.Property != "emailId" && co.Property != "threadId" && co.Property != "sentAt" && co.Property != "sendAt" {
 			return nil, methodErr(errUnsupportedSort, "cannot sort on %q", co.Property)
 		}
 	}

@@ -109,6 +109,15 @@ func testSubmissionUndo(t *testing.T, e *testEnv) {
 	if ids := strs(q["ids"]); len(ids) != 1 || ids[0] != sub2 {
 		t.Errorf("query: %v", q)
 	}
+	// The time sort is spelled "sentAt" in RFC 8621 §7.3 and "sendAt" by
+	// clients that follow the property's name: both work.
+	for _, prop := range []string{"sentAt", "sendAt"} {
+		q = e.call1(e.alice, "EmailSubmission/query", map[string]any{
+			"sort": []any{map[string]any{"property": prop, "isAscending": false}}})
+		if ids := strs(q["ids"]); len(ids) != 2 || ids[0] != sub2 {
+			t.Errorf("query sorted on %s: %v", prop, q)
+		}
+	}
 }
 
 func TestSubmissionSendLaterAndNoDelay(t *testing.T) { testSubmissionSendLaterAndNoDelay(t, newEnv(t)) }
