@@ -62,6 +62,7 @@ import (
 
 	"freehold/internal/blob"
 	"freehold/internal/blob/fs"
+	"freehold/internal/blob/memblob"
 	"freehold/internal/delivery"
 	"freehold/internal/dnsutil"
 	"freehold/internal/maillog"
@@ -143,36 +144,6 @@ func (t timedTarget) Deliver(ctx context.Context, d store.Delivery) ([]store.Del
 	t.p.delivers.Add(1)
 	return out, err
 }
-
-// memBlobs is the -diag-memblobs blob store.
-type memBlobs struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (b *memBlobs) Put(_ context.Context, r io.Reader) (blob.ID, int64, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return "", 0, err
-	}
-	id := blob.Sum(data)
-	b.mu.Lock()
-	b.m[id] = data
-	b.mu.Unlock()
-	return id, int64(len(data)), nil
-}
-
-func (b *memBlobs) Open(_ context.Context, id blob.ID) (io.ReadCloser, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	d, ok := b.m[id]
-	if !ok {
-		return nil, blob.ErrNotFound
-	}
-	return io.NopCloser(strings.NewReader(string(d))), nil
-}
-
-func (b *memBlobs) Delete(context.Context, blob.ID) error { return nil }
 
 func avg(total, n *atomic.Int64) time.Duration {
 	if n.Load() == 0 {
@@ -275,7 +246,7 @@ func setup(ctx context.Context, cfg config) (*env, error) {
 	var blobs blob.Store
 	if cfg.memBlobs {
 		fmt.Println("DIAGNOSTIC RUN: blobs are kept in memory, acknowledged messages are NOT durable")
-		blobs = &memBlobs{m: map[string][]byte{}}
+		blobs = memblob.New()
 	} else if blobs, err = fs.Open(filepath.Join(cfg.dir, "blobs")); err != nil {
 		st.Close()
 		return nil, err

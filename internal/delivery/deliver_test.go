@@ -1,54 +1,27 @@
 package delivery
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"freehold/internal/blob"
+	"freehold/internal/blob/memblob"
 	"freehold/internal/store"
 )
 
-// memBlobs is a blob store in a map, counting Puts.
-type memBlobs struct {
-	mu   sync.Mutex
-	m    map[string][]byte
-	puts int
-}
-
-func (b *memBlobs) Put(_ context.Context, r io.Reader) (blob.ID, int64, error) {
-	data, err := io.ReadAll(r)
+// blobText returns a stored blob's bytes as text.
+func blobText(t *testing.T, bl *memblob.Store, id string) string {
+	t.Helper()
+	b, err := blob.ReadAll(context.Background(), bl, id)
 	if err != nil {
-		return "", 0, err
+		t.Fatalf("reading blob %s: %v", id, err)
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.m == nil {
-		b.m = map[string][]byte{}
-	}
-	id := blob.Sum(data)
-	b.m[id] = data
-	b.puts++
-	return id, int64(len(data)), nil
+	return string(b)
 }
-
-func (b *memBlobs) Open(_ context.Context, id blob.ID) (io.ReadCloser, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	d, ok := b.m[id]
-	if !ok {
-		return nil, blob.ErrNotFound
-	}
-	return io.NopCloser(bytes.NewReader(d)), nil
-}
-
-func (b *memBlobs) Delete(context.Context, blob.ID) error { return nil }
 
 // recStore records deliveries and queue entries.
 type recStore struct {
@@ -82,9 +55,9 @@ var testTrace = Trace{
 
 const testMsg = "From: x@remote.example\r\nSubject: hi\r\nMessage-ID: <m1@remote.example>\r\n\r\nbody\r\n"
 
-func newTestDeliverer(t *testing.T) (*Deliverer, *recStore, *memBlobs) {
+func newTestDeliverer(t *testing.T) (*Deliverer, *recStore, *memblob.Store) {
 	t.Helper()
-	st, bl := &recStore{}, &memBlobs{}
+	st, bl := &recStore{}, memblob.New()
 	d, err := NewDeliverer(DelivererOptions{Target: st, Blobs: bl, Hostname: "mx.example.org"})
 	if err != nil {
 		t.Fatal(err)
@@ -106,8 +79,8 @@ func TestDeliverStoresOnceForSeveralAccounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bl.puts != 1 || len(st.deliveries) != 1 {
-		t.Fatalf("puts %d, deliveries %d; want 1 and 1", bl.puts, len(st.deliveries))
+	if bl.Puts() != 1 || len(st.deliveries) != 1 {
+		t.Fatalf("puts %d, deliveries %d; want 1 and 1", bl.Puts(), len(st.deliveries))
 	}
 	dl := st.deliveries[0]
 	if len(dl.Targets) != 2 || dl.Targets[0].Account != 1 || dl.Targets[1].Account != 2 {
@@ -116,7 +89,7 @@ func TestDeliverStoresOnceForSeveralAccounts(t *testing.T) {
 	if dl.Outbound != nil || len(st.enqueued) != 0 {
 		t.Error("nothing should be queued")
 	}
-	stored := string(bl.m[res.Blob])
+	stored := blobText(t, bl, res.Blob)
 	want := "Return-Path: <x@remote.example>\r\n" +
 		"Received: from client.example ([192.0.2.7])\r\n" +
 		"\tby mx.example.org (Freehold) with ESMTPS id c1-1\r\n" +
@@ -144,7 +117,7 @@ func TestDeliverForClauseOnlyForOneRecipient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := string(bl.m[res.Blob])
+	s := blobText(t, bl, res.Blob)
 	if !strings.HasPrefix(s, "Return-Path: <>\r\n") || !strings.Contains(s, "\tfor <alice+tag@example.org>;\r\n") {
 		t.Errorf("stored form:\n%s", s)
 	}
@@ -175,7 +148,7 @@ func TestDeliverLocalAndRemoteInOneCall(t *testing.T) {
 	if ob.Recipients[0].Notify != "FAILURE" || ob.Recipients[1].ORcpt != "rfc822;fwd@example.org" {
 		t.Errorf("recipients %+v", ob.Recipients)
 	}
-	out := string(bl.m[ob.BlobID])
+	out := blobText(t, bl, ob.BlobID)
 	if strings.Contains(out, "Return-Path") || !strings.HasPrefix(out, "Received: ") {
 		t.Errorf("outbound form must have Received but no Return-Path:\n%s", out)
 	}

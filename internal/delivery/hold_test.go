@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"errors"
+	"freehold/internal/blob/memblob"
 	"strings"
 	"testing"
 	"time"
@@ -25,12 +26,12 @@ func TestDeliverAuthResultsBelowReceived(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	local := string(bl.m[res.Blob])
+	local := blobText(t, bl, res.Blob)
 	i, j := strings.Index(local, "\r\nReceived: "), strings.Index(local, "\r\n"+testAuthResults)
 	if !strings.HasPrefix(local, "Return-Path: ") || i < 0 || j < i || !strings.HasSuffix(local, testAuthResults+testMsg) {
 		t.Errorf("local form:\n%s", local)
 	}
-	out := string(bl.m[st.deliveries[0].Outbound.BlobID])
+	out := blobText(t, bl, st.deliveries[0].Outbound.BlobID)
 	if !strings.HasPrefix(out, "Received: ") || !strings.HasSuffix(out, testAuthResults+testMsg) {
 		t.Errorf("forwarded form:\n%s", out)
 	}
@@ -53,7 +54,7 @@ func TestDeliverQuarantineGoesToJunk(t *testing.T) {
 	st := &junkStore{boxes: map[store.AccountID][]store.Mailbox{
 		1: {{Name: "INBOX"}, {Name: "Spam", SpecialUse: store.UseJunk}, {Name: "Junk"}},
 	}}
-	d, err := NewDeliverer(DelivererOptions{Target: st, Blobs: &memBlobs{}, Hostname: "mx.example.org"})
+	d, err := NewDeliverer(DelivererOptions{Target: st, Blobs: memblob.New(), Hostname: "mx.example.org"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +114,7 @@ func TestDeliverHoldQueuesEveryone(t *testing.T) {
 			t.Errorf("recipient %d: %+v, want %+v", i, q.Recipients[i], w)
 		}
 	}
-	held := string(bl.m[q.BlobID])
+	held := blobText(t, bl, q.BlobID)
 	if !strings.HasPrefix(held, "Received: ") || strings.Contains(held, "Return-Path") || !strings.HasSuffix(held, testMsg) {
 		t.Errorf("held form:\n%s", held)
 	}
@@ -159,7 +160,7 @@ func TestQueueLocalDeliversReleasedMessage(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			st := &failingStore{fail: c.fail, err: c.err}
-			bl := &memBlobs{}
+			bl := memblob.New()
 			d, err := NewDeliverer(DelivererOptions{Target: st, Blobs: bl, Hostname: "mx.example.org"})
 			if err != nil {
 				t.Fatal(err)
@@ -192,7 +193,7 @@ func TestQueueLocalDeliversReleasedMessage(t *testing.T) {
 			if len(st.deliveries) != 1 {
 				t.Fatalf("%d deliveries", len(st.deliveries))
 			}
-			stored := string(bl.m[st.deliveries[0].Message.BlobID])
+			stored := blobText(t, bl, st.deliveries[0].Message.BlobID)
 			if stored != "Return-Path: <x@remote.example>\r\n"+raw {
 				t.Errorf("stored:\n%s", stored)
 			}

@@ -2,7 +2,6 @@ package imapserver
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -10,54 +9,17 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"freehold/internal/auth"
 	"freehold/internal/blob"
+	"freehold/internal/blob/memblob"
 	"freehold/internal/message"
 	"freehold/internal/store"
 	"freehold/internal/store/sqlite"
 	"freehold/internal/tlsutil"
 )
-
-// memBlobs is an in-memory blob.Store for tests.
-type memBlobs struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func newMemBlobs() *memBlobs { return &memBlobs{m: map[string][]byte{}} }
-
-func (b *memBlobs) Put(ctx context.Context, r io.Reader) (blob.ID, int64, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return "", 0, err
-	}
-	id := blob.Sum(data)
-	b.mu.Lock()
-	b.m[id] = data
-	b.mu.Unlock()
-	return id, int64(len(data)), nil
-}
-
-func (b *memBlobs) Open(ctx context.Context, id blob.ID) (io.ReadCloser, error) {
-	b.mu.Lock()
-	data, ok := b.m[id]
-	b.mu.Unlock()
-	if !ok {
-		return nil, blob.ErrNotFound
-	}
-	return io.NopCloser(bytes.NewReader(data)), nil
-}
-
-func (b *memBlobs) Delete(ctx context.Context, id blob.ID) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	delete(b.m, id)
-	return nil
-}
 
 // testEnv is a server on a loopback port over a fresh store.
 type testEnv struct {
@@ -96,7 +58,7 @@ func newTestEnv(t testing.TB, mods ...any) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &testEnv{t: t, st: st, blobs: newMemBlobs(), cert: certPEM}
+	e := &testEnv{t: t, st: st, blobs: memblob.New(), cert: certPEM}
 	opts := Options{
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}},
 		Store:     st,

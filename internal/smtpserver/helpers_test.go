@@ -24,6 +24,7 @@ import (
 
 	"freehold/internal/auth"
 	"freehold/internal/blob"
+	"freehold/internal/blob/memblob"
 	"freehold/internal/delivery"
 	"freehold/internal/maillog"
 	"freehold/internal/store"
@@ -69,12 +70,12 @@ func testCert(t testing.TB) (server, client *tls.Config) {
 // exercise the whole pipeline except SQL; store_test.go repeats the key
 // scenarios on SQLite and the fs blob store.
 type memBackend struct {
+	*memblob.Store
 	mu        sync.Mutex
 	domains   map[string]bool
 	accounts  map[string]store.Account
 	aliases   map[string][]string
 	usage     map[store.AccountID]int64
-	blobs     map[string][]byte
 	delivered []store.Delivery
 	queued    []store.OutboundMessage
 	deliverFn func(store.Delivery) error // optional hook, called before storing
@@ -82,7 +83,7 @@ type memBackend struct {
 
 func newMemBackend() *memBackend {
 	return &memBackend{domains: map[string]bool{}, accounts: map[string]store.Account{},
-		aliases: map[string][]string{}, usage: map[store.AccountID]int64{}, blobs: map[string][]byte{}}
+		aliases: map[string][]string{}, usage: map[store.AccountID]int64{}, Store: memblob.New()}
 }
 
 func (m *memBackend) addAccount(addr, password string, quota int64) store.Account {
@@ -164,30 +165,6 @@ func (m *memBackend) Enqueue(_ context.Context, o store.OutboundMessage) (store.
 	return store.QueueID(len(m.queued)), nil
 }
 
-func (m *memBackend) Put(_ context.Context, r io.Reader) (blob.ID, int64, error) {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return "", 0, err
-	}
-	id := blob.Sum(b)
-	m.mu.Lock()
-	m.blobs[id] = b
-	m.mu.Unlock()
-	return id, int64(len(b)), nil
-}
-
-func (m *memBackend) Open(_ context.Context, id blob.ID) (io.ReadCloser, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	b, ok := m.blobs[id]
-	if !ok {
-		return nil, blob.ErrNotFound
-	}
-	return io.NopCloser(bytes.NewReader(b)), nil
-}
-
-func (m *memBackend) Delete(context.Context, blob.ID) error { return nil }
-
 // deliveries returns a snapshot of what was delivered and queued.
 func (m *memBackend) snapshot() ([]store.Delivery, []store.OutboundMessage) {
 	m.mu.Lock()
@@ -196,9 +173,11 @@ func (m *memBackend) snapshot() ([]store.Delivery, []store.OutboundMessage) {
 }
 
 func (m *memBackend) blob(id string) string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return string(m.blobs[id])
+	b, err := blob.ReadAll(context.Background(), m.Store, id)
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }
 
 // logBuffer collects JSON log lines from several goroutines.
