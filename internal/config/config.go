@@ -31,7 +31,6 @@ type Listen struct {
 	IMAPS       string `toml:"imaps" doc:"IMAP over implicit TLS. Port 993 in production."`
 	HTTP        string `toml:"http" doc:"HTTP: webmail, JMAP, admin, autoconfig. Behind a TLS proxy or on loopback."`
 	HTTPS       string `toml:"https" doc:"HTTPS with the configured certificate. Port 443 in production."`
-	Metrics     string `toml:"metrics" doc:"Prometheus metrics and health endpoints, for the internal network only. Empty disables."`
 }
 
 // TLS names the certificate files.
@@ -50,11 +49,10 @@ type Storage struct {
 
 // SMTP holds SMTP limits.
 type SMTP struct {
-	MaxMessageBytes   int64    `toml:"max_message_bytes" doc:"Largest message accepted, in bytes (advertised with SIZE)."`
-	MaxRecipients     int      `toml:"max_recipients" doc:"Most recipients accepted for one message."`
-	MaxErrors         int      `toml:"max_errors" doc:"Bad commands tolerated before a client is disconnected."`
-	IdleTimeout       Duration `toml:"idle_timeout" doc:"How long a client may stay silent before it is disconnected (RFC 5321 §4.5.3.2 asks for at least 5m)."`
-	AllowInsecureAuth bool     `toml:"allow_insecure_auth" doc:"Offer AUTH on submission before STARTTLS. Never in production."`
+	MaxMessageBytes int64    `toml:"max_message_bytes" doc:"Largest message accepted, in bytes (advertised with SIZE)."`
+	MaxRecipients   int      `toml:"max_recipients" doc:"Most recipients accepted for one message."`
+	MaxErrors       int      `toml:"max_errors" doc:"Bad commands tolerated before a client is disconnected."`
+	IdleTimeout     Duration `toml:"idle_timeout" doc:"How long a client may stay silent before it is disconnected (RFC 5321 §4.5.3.2 asks for at least 5m)."`
 }
 
 // IMAP holds IMAP settings.

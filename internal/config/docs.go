@@ -43,6 +43,9 @@ func writeStruct(b *strings.Builder, prefix string, t reflect.Type, v reflect.Va
 }
 
 func defaultText(v reflect.Value) string {
+	if v.Kind() == reflect.Bool {
+		return fmt.Sprintf("`%v`", v.Bool())
+	}
 	if v.IsZero() {
 		return "empty"
 	}

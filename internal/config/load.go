@@ -92,7 +92,7 @@ func (c *Config) validate() []problem {
 		"listen.smtp": c.Listen.SMTP, "listen.submission": c.Listen.Submission,
 		"listen.submissions": c.Listen.Submissions, "listen.imap": c.Listen.IMAP,
 		"listen.imaps": c.Listen.IMAPS, "listen.http": c.Listen.HTTP,
-		"listen.https": c.Listen.HTTPS, "listen.metrics": c.Listen.Metrics,
+		"listen.https": c.Listen.HTTPS,
 	} {
 		if addr == "" {
 			continue
