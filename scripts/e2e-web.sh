@@ -4,11 +4,19 @@
 # initialises a throwaway data directory on free loopback ports with two
 # accounts, starts `freehold serve`, runs the specs on desktop and phone
 # viewports, and stops the server. Screenshots land in web/test-results.
+#
+# FREEHOLD_BIN=path runs the specs against that binary instead of building
+# bin/freehold (it must embed a built web app). Extra arguments go to
+# `playwright test` (a spec file, --project=phone, -g 'pattern', ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/build-web.sh >/dev/null
-go build -o bin/freehold ./cmd/freehold
+bin=${FREEHOLD_BIN:-}
+if [ -z "$bin" ]; then
+	scripts/build-web.sh >/dev/null
+	go build -o bin/freehold ./cmd/freehold
+	bin=bin/freehold
+fi
 
 work=$(mktemp -d)
 cleanup() {
@@ -18,12 +26,12 @@ cleanup() {
 trap cleanup EXIT
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-bin/freehold init --data "$work" --hostname mx.example.test --domain example.test --demo >"$work/init.out"
+"$bin" init --data "$work" --hostname mx.example.test --domain example.test --demo >"$work/init.out"
 user=$(sed -n 's/^demo account: \([^ ]*\) .*/\1/p' "$work/init.out")
 password=$(sed -n 's/.*password: \(.*\)$/\1/p' "$work/init.out")
 user2=second@example.test
 password2=second-password-$RANDOM
-echo "$password2" | bin/freehold account add "$user2" --config "$work/freehold.toml" >/dev/null
+echo "$password2" | "$bin" account add "$user2" --config "$work/freehold.toml" >/dev/null
 
 smtp=127.0.0.1:$(port)
 http=127.0.0.1:$(port)
@@ -41,7 +49,7 @@ for name, addr in addrs.items():
 open(path, "w").write(text)
 PY
 
-bin/freehold serve --config "$work/freehold.toml" >"$work/serve.log" 2>&1 &
+"$bin" serve --config "$work/freehold.toml" >"$work/serve.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do
 	curl -fsS "http://$http/healthz" >/dev/null 2>&1 && break
@@ -52,7 +60,7 @@ export FREEHOLD_URL="http://$http" FREEHOLD_SMTP="$smtp"
 export FREEHOLD_USER="$user" FREEHOLD_PASSWORD="$password"
 export FREEHOLD_USER2="$user2" FREEHOLD_PASSWORD2="$password2"
 status=0
-(cd web && npx playwright test) || status=$?
+(cd web && npx playwright test "$@") || status=$?
 if [ "$status" != 0 ]; then
 	echo "== server log"; tail -n 200 "$work/serve.log"
 fi

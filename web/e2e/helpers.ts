@@ -37,16 +37,20 @@ export async function loginAs(browser: Browser, who: Account, testInfo: TestInfo
 }
 
 export async function goToFolder(page: Page, name: string | RegExp, testInfo: TestInfo): Promise<void> {
-  if (isPhone(testInfo)) {
-    const back = page.getByRole('link', { name: 'Folders' });
-    if (await back.isVisible()) await back.click();
-    else {
-      const listBack = page.getByRole('button', { name: 'Back to the list' });
-      if (await listBack.isVisible()) await listBack.click();
-      await page.getByRole('link', { name: 'Folders' }).click();
-    }
+  const nav = page.getByRole('navigation', { name: 'Folders and labels' });
+  // On a phone the folders are a screen of their own: go back to it first,
+  // from the conversation through the list, unless it is already showing.
+  if (isPhone(testInfo) && !(await nav.isVisible())) {
+    const listBack = page.getByRole('button', { name: 'Back to the list' });
+    if (await listBack.isVisible()) await listBack.click();
+    await page.getByRole('link', { name: 'Folders' }).click();
   }
-  await page.getByRole('navigation', { name: 'Folders and labels' }).getByRole('link', { name }).first().click();
+  await nav.getByRole('link', { name }).first().click();
+}
+
+/** The open conversation (beside the list on a desktop, alone on a phone). */
+export function reader(page: Page) {
+  return page.getByRole('region', { name: 'Conversation' });
 }
 
 export function row(page: Page, subject: string) {

@@ -38,7 +38,7 @@ test('search shows results as one types', async ({ page }, testInfo) => {
   await page.getByLabel('Search mail').pressSequentially(word, { delay: 30 });
   await expect(page).toHaveURL(new RegExp(`/search/${word}`));
   await expect(row(page, subject)).toBeVisible();
-  await expect(page.getByRole('listitem')).toHaveCount(1);
+  await expect(page.getByRole('list', { name: 'Conversations' }).getByRole('listitem')).toHaveCount(1);
   await screenshot(page, testInfo, 'search');
 });
 
