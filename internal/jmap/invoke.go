@@ -123,9 +123,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, acct store.Acc
 		writeProblem(w, problem{Type: "about:blank", Status: http.StatusInternalServerError})
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	_ = json.NewEncoder(w).Encode(resp)
+	s.writeJSON(w, r, resp)
 }
 
 // Execute runs a request body for acct and returns the response. Its

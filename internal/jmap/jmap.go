@@ -144,6 +144,7 @@ type Server struct {
 	maxDelay  time.Duration
 	https     bool
 	methods   map[string]method
+	gzip      gzipPool // compressors for JSON responses
 
 	mu      sync.Mutex // guards the following
 	apiBusy map[store.AccountID]int

@@ -3,7 +3,6 @@ package jmap
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"net/http"
 	"strconv"
 
@@ -106,7 +105,6 @@ func (s *Server) baseURL(r *http.Request) string {
 
 // serveSession answers GET /jmap/session (RFC 8620 §2).
 func (s *Server) serveSession(w http.ResponseWriter, r *http.Request, acct store.Account) {
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-cache, no-store, must-revalidate")
-	_ = json.NewEncoder(w).Encode(s.session(acct, s.baseURL(r)))
+	s.writeJSON(w, r, s.session(acct, s.baseURL(r)))
 }
