@@ -87,9 +87,17 @@ func New(o Options) *Server {
 	s.jmap = jmap.New(jmap.Options{Store: o.Store, Blobs: o.Blobs, Logger: s.log, Submitter: o.Submit,
 		Hostname: o.Hostname, Clock: s.now, Limits: o.Limits, MaxDelayedSend: o.MaxDelayedSend, HTTPS: o.SecureCookies})
 	mux := http.NewServeMux()
-	mux.Handle("/jmap/", s.jmap.Handler(s.authenticate))
-	// RFC 8620 §2.2: the well-known URL redirects to the session resource.
-	mux.Handle("GET /.well-known/jmap", http.RedirectHandler("/jmap/session", http.StatusTemporaryRedirect))
+	api := s.jmap.Handler(s.authenticate)
+	mux.Handle("/jmap/", api)
+	// RFC 8620 §2.2: the well-known URL leads to the session resource. It
+	// answers with the session itself rather than redirecting: a client
+	// discovering the server saves a round trip, which on a phone's
+	// network is the cost of one more request before the first screen.
+	mux.Handle("GET /.well-known/jmap", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path, r2.URL.RawPath = "/jmap/session", ""
+		api.ServeHTTP(w, r2)
+	}))
 	mux.HandleFunc("POST /login", s.serveLogin)
 	mux.HandleFunc("POST /logout", s.serveLogout)
 	mux.HandleFunc("GET /healthz", s.serveHealth)
