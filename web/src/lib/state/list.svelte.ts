@@ -25,6 +25,8 @@ export class ListModel {
   private last = 40;
   /** Bumped on reset: answers to older requests are dropped. */
   private generation = 0;
+  /** The first load of a reset, while it is on its way. */
+  private loading: Promise<void> | null = null;
 
   constructor(
     private readonly mail: MailStore,
@@ -52,7 +54,13 @@ export class ListModel {
     this.inflight.clear();
     this.queryState = undefined;
     this.error = null;
-    await this.loadPages([0, ...pagesFor(this.first, this.last, Math.max(this.total, PAGE_SIZE))], true);
+    const p = this.loadPages([0, ...pagesFor(this.first, this.last, Math.max(this.total, PAGE_SIZE))], true);
+    this.loading = p;
+    try {
+      await p;
+    } finally {
+      if (this.loading === p) this.loading = null;
+    }
   }
 
   /** Called as the list scrolls: loads the pages around [first, last]. */
@@ -104,6 +112,12 @@ export class ListModel {
 
   /** After an Email state change: RFC 8620 §5.6 queryChanges, else reload what is on screen. */
   async refresh(): Promise<void> {
+    if (!this.queryState && this.loading) {
+      // The first page is on its way (a push right after login): starting
+      // over would throw its answer away. Wait for it, then ask what
+      // changed since its state.
+      await this.loading;
+    }
     if (!this.queryState) return this.reset();
     const gen = this.generation;
     try {

@@ -67,16 +67,24 @@ export class MailStore {
     return s;
   }
 
-  /** First load after login: everything the shell needs, in one request. */
+  /**
+   * First load after login: everything the shell needs, in one request
+   * (calls made in the same tick travel together).
+   */
   async load(): Promise<void> {
-    const b = this.client.batch();
-    const mb = b.add('Mailbox/get', { ids: null, properties: MAILBOX_PROPS });
-    const ids = this.client.has('urn:ietf:params:jmap:submission') ? b.add('Identity/get', { ids: null }) : null;
-    await b.send();
-    this.mailboxes = sortMailboxes(mb.result.list);
-    this.states.Mailbox = mb.result.state;
-    this.identities = ids?.result.list ?? [];
-    await this.loadLabels();
+    const mb = this.client.call('Mailbox/get', { ids: null, properties: MAILBOX_PROPS });
+    const ids = this.client.has('urn:ietf:params:jmap:submission') ? this.client.call('Identity/get', { ids: null }) : null;
+    // Settled here, thrown below: the folders show even if labels fail.
+    const labels = this.loadLabels().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    const [m, i] = await Promise.all([mb, ids]);
+    this.mailboxes = sortMailboxes(m.list);
+    this.states.Mailbox = m.state;
+    this.identities = i?.list ?? [];
+    const failed = await labels;
+    if (failed) throw failed;
   }
 
   async loadLabels(): Promise<void> {
