@@ -1,0 +1,1 @@
+DROP INDEX jmap_messages_thread_members;
