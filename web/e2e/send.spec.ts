@@ -72,3 +72,34 @@ test('rich text compose loads the editor on demand and sends HTML', async ({ pag
   await page.getByRole('dialog').getByRole('button', { name: 'Send', exact: true }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Sent' })).toBeVisible();
 });
+
+test('the undo delay is the account’s setting on the server, for every browser', async ({ page, browser }, testInfo) => {
+  await login(page, env.alice);
+  const setDelay = async (p: import('@playwright/test').Page, label: string) => {
+    await p.getByRole('button', { name: 'Settings' }).click();
+    const dialog = p.getByRole('dialog', { name: 'Settings' });
+    await dialog.getByLabel('Undo send').selectOption({ label });
+    await expect(dialog.getByLabel('Undo send')).toBeEnabled();
+    await dialog.getByRole('button', { name: 'Close' }).click();
+  };
+  await setDelay(page, 'Off: send at once');
+  try {
+    // Another browser (no shared local storage) reads the same value.
+    const other = await loginAs(browser, env.alice, testInfo);
+    await other.getByRole('button', { name: 'Settings' }).click();
+    await expect(other.getByRole('dialog', { name: 'Settings' }).getByLabel('Undo send')).toHaveValue('0');
+    await other.context().close();
+
+    const subject = unique('Direct ');
+    await compose(page, subject, 'No waiting.');
+    await page.getByRole('dialog').getByRole('button', { name: 'Send', exact: true }).click();
+    const toast = page.getByRole('status').filter({ hasText: 'Sent' });
+    await expect(toast).toBeVisible();
+    await expect(toast.getByRole('button', { name: 'Undo' })).toHaveCount(0);
+    const bob = await loginAs(browser, env.bob, testInfo);
+    await expect(row(bob, subject)).toBeVisible({ timeout: 10_000 });
+    await bob.context().close();
+  } finally {
+    await setDelay(page, '10 seconds');
+  }
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { envelopeFor, holdUntilValue, presets, reopenAsDraftPatch, onSuccessPatch, validSendAt, toLocalInput, type Clock } from './schedule';
+import { envelopeFor, holdFor, undoWindow, holdUntilValue, presets, reopenAsDraftPatch, onSuccessPatch, validSendAt, toLocalInput, type Clock } from './schedule';
 
 const clockAt = (y: number, mo: number, d: number, h: number, mi = 0): Clock => ({ now: () => new Date(y, mo - 1, d, h, mi) });
 const show = (c: Clock) => presets(c).map((p) => `${p.id} ${toLocalInput(p.at)}`);
@@ -59,5 +59,26 @@ describe('submission', () => {
   it('moves to Sent on success and back to Drafts on cancel', () => {
     expect(onSuccessPatch('D', 'S')).toEqual({ 'keywords/$draft': null, 'mailboxIds/D': null, 'mailboxIds/S': true });
     expect(reopenAsDraftPatch('D')).toEqual({ mailboxIds: { D: true }, 'keywords/$draft': true });
+  });
+});
+
+describe('undo send', () => {
+  const clock = { now: () => new Date('2026-03-04T10:00:00Z') };
+
+  it('lets the server hold a send-now when it keeps the delay', () => {
+    expect(holdFor(null, { serverHolds: true, undoSeconds: 10 }, clock)).toBeNull();
+    expect(holdFor(null, { serverHolds: false, undoSeconds: 10 }, clock)).toEqual(new Date('2026-03-04T10:00:10Z'));
+    expect(holdFor(null, { serverHolds: false, undoSeconds: 0 }, clock)).toBeNull();
+    const later = new Date('2026-03-05T08:00:00Z');
+    expect(holdFor(later, { serverHolds: true, undoSeconds: 10 }, clock)).toBe(later);
+  });
+
+  it('offers undo until the server sends, and not after a send at once', () => {
+    expect(undoWindow({ sendAt: '2026-03-04T10:00:20Z', undoStatus: 'pending' }, null, clock)).toBe(20_000);
+    expect(undoWindow({ sendAt: '2026-03-04T10:00:01Z', undoStatus: 'pending' }, null, clock)).toBe(3000);
+    expect(undoWindow({ sendAt: '2026-03-04T10:00:00Z', undoStatus: 'final' }, null, clock)).toBeNull();
+    // A server that does not say: the hold the app asked for decides.
+    expect(undoWindow({}, new Date('2026-03-04T10:00:10Z'), clock)).toBe(10_000);
+    expect(undoWindow({}, null, clock)).toBeNull();
   });
 });

@@ -121,6 +121,35 @@ export function submissionCreate(input: SubmissionInput): Record<string, unknown
   };
 }
 
+/**
+ * The hold to ask for on a send: the chosen time for "send later"; for
+ * "send now" nothing when the server applies the account's undo delay
+ * itself, else now plus this browser's delay (none when it is 0).
+ */
+export function holdFor(sendAt: Date | null, o: { serverHolds: boolean; undoSeconds: number }, clock: Clock): Date | null {
+  if (sendAt) return sendAt;
+  if (o.serverHolds || o.undoSeconds <= 0) return null;
+  return new Date(clock.now().getTime() + o.undoSeconds * 1000);
+}
+
+/**
+ * How long to offer "Undo" after a submission was created, in ms, or null
+ * when it cannot be undone: it went out at once (undoStatus final), or
+ * nothing holds it. The server's sendAt says when it will go; a toast
+ * stays at least 3 s so it can be read.
+ */
+export function undoWindow(
+  created: { sendAt?: string; undoStatus?: string } | undefined,
+  hold: Date | null,
+  clock: Clock,
+): number | null {
+  const pending = created?.undoStatus !== undefined ? created.undoStatus === 'pending' : hold !== null;
+  if (!pending) return null;
+  const at = created?.sendAt ? new Date(created.sendAt) : hold;
+  const left = at && !Number.isNaN(at.getTime()) ? at.getTime() - clock.now().getTime() : 0;
+  return Math.max(3000, left);
+}
+
 export function onSuccessPatch(draftsId: Id, sentId: Id | undefined): Record<string, unknown> {
   const patch: Record<string, unknown> = { 'keywords/$draft': null, [`mailboxIds/${draftsId}`]: null };
   if (sentId) patch[`mailboxIds/${sentId}`] = true;

@@ -9,6 +9,7 @@ import {
   CAP_HTML,
   CAP_LABELS,
   CAP_MAIL,
+  CAP_SETTINGS,
   CAP_SUBMISSION,
   type ChangesResponse,
   type CoreCapability,
@@ -29,6 +30,7 @@ import {
   type ResultReference,
   type Session,
   type SetResponse,
+  type Settings,
   type Thread,
   type UploadResult,
 } from './types';
@@ -53,6 +55,8 @@ export interface ResponseMap {
   'Label/get': GetResponse<Label>;
   'Label/changes': ChangesResponse;
   'Label/set': SetResponse<Label>;
+  'Settings/get': GetResponse<Settings>;
+  'Settings/set': SetResponse<Settings>;
 }
 export type MethodName = keyof ResponseMap;
 export type Args = Record<string, unknown>;
@@ -76,6 +80,8 @@ export function capabilityOf(method: string): string {
       return CAP_SUBMISSION;
     case 'Label':
       return CAP_LABELS;
+    case 'Settings':
+      return CAP_SETTINGS;
     default:
       return CAP_CORE;
   }

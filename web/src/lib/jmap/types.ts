@@ -12,6 +12,8 @@ export const CAP_SUBMISSION = 'urn:ietf:params:jmap:submission';
 export const CAP_LABELS = 'urn:freehold:params:jmap:labels';
 /** Freehold's sanitised-HTML view of an email. */
 export const CAP_HTML = 'urn:freehold:params:jmap:html';
+/** Freehold's per-user settings the server acts on (Settings/get, Settings/set). */
+export const CAP_SETTINGS = 'urn:freehold:params:jmap:settings';
 
 /** RFC 8620 §2: the core capability object. */
 export interface CoreCapability {
@@ -265,6 +267,13 @@ export interface EmailSubmission {
   envelope: Envelope | null;
   sendAt: UTCDate;
   undoStatus: UndoStatus;
+}
+
+/** The settings singleton (CAP_SETTINGS); its id is "singleton". */
+export interface Settings {
+  id: Id;
+  /** How long a submission stays pending, and can be undone, before it goes (0-30). */
+  undoSendSeconds: number;
 }
 
 /** A label definition (CAP_LABELS): the keyword is what Emails carry. */

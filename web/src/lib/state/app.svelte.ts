@@ -15,6 +15,7 @@ import { MailStore } from './mail.svelte';
 import { Nav } from './nav.svelte';
 import { Prefs } from './prefs.svelte';
 import { Scheduled } from './scheduled.svelte';
+import { Settings } from './settings.svelte';
 import { Toasts } from './toasts.svelte';
 
 export type Status = 'starting' | 'login' | 'ready' | 'offline';
@@ -29,7 +30,8 @@ export class App {
   readonly prefs = new Prefs();
   readonly nav = new Nav();
   readonly mail = new MailStore(this.client);
-  readonly composer = new Composer(this.mail, this.toasts, this.prefs, this.clock);
+  readonly settings = new Settings(this.client, this.prefs);
+  readonly composer = new Composer(this.mail, this.toasts, this.settings, this.clock);
   readonly scheduled = new Scheduled(this.mail, this.composer);
   list = $state.raw<ListModel | null>(null);
   /** Row ids ticked in the list (multi-select). */
@@ -37,6 +39,7 @@ export class App {
   /** The newest email of the open conversation: what reply/forward answer. */
   current = $state.raw<Email | null>(null);
   helpOpen = $state(false);
+  settingsOpen = $state(false);
   labelsOpen = $state(false);
   /** Emails whose thread is open; the conversation view reloads when they change. */
   conversationVersion = $state(0);
@@ -51,7 +54,8 @@ export class App {
       return;
     }
     try {
-      await this.mail.load();
+      // Both start in this tick, so their calls share one request.
+      await Promise.all([this.mail.load(), this.settings.load()]);
     } catch (e) {
       if (e instanceof UnauthorizedError) {
         this.status = 'login';
@@ -67,7 +71,7 @@ export class App {
         const was = this.live;
         this.live = up;
         // After a reconnect, catch up on whatever was missed meanwhile.
-        if (up && !was) this.enqueueSync(['Mailbox', 'Email', 'Thread', 'EmailSubmission', 'Label']);
+        if (up && !was) this.enqueueSync(['Mailbox', 'Email', 'Thread', 'EmailSubmission', 'Label', 'Settings']);
       },
     });
   }
@@ -109,7 +113,7 @@ export class App {
   }
 
   private onStateChange(change: StateChange): void {
-    const types = staleTypes(change, this.client.accountId, this.mail.states);
+    const types = staleTypes(change, this.client.accountId, { ...this.mail.states, Settings: this.settings.state });
     if (types.length) this.enqueueSync(types);
   }
 
@@ -125,6 +129,7 @@ export class App {
     const jobs: Promise<unknown>[] = [];
     if (t.has('Mailbox')) jobs.push(this.mail.syncMailboxes());
     if (t.has('Label')) jobs.push(this.mail.loadLabels());
+    if (t.has('Settings') && this.settings.onServer) jobs.push(this.settings.load());
     if (t.has('Email')) {
       jobs.push(
         this.mail.syncEmails().then(async () => {

@@ -4,9 +4,9 @@
 import { allRecipients, draftEmail, emptyDraft, isEmptyDraft, replyDraft, type Draft } from '../compose';
 import { SetFailedError } from '../jmap/errors';
 import type { Email, EmailAddress, Id, Identity } from '../jmap/types';
-import { formatWhen, onSuccessPatch, reopenAsDraftPatch, submissionCreate, type Clock } from '../schedule';
+import { formatWhen, holdFor, onSuccessPatch, reopenAsDraftPatch, submissionCreate, undoWindow, type Clock } from '../schedule';
 import type { MailStore } from './mail.svelte';
-import type { Prefs } from './prefs.svelte';
+import type { Settings } from './settings.svelte';
 import type { Toasts } from './toasts.svelte';
 
 const AUTOSAVE_MS = 2000;
@@ -26,7 +26,7 @@ export class Composer {
   constructor(
     private readonly mail: MailStore,
     private readonly toasts: Toasts,
-    private readonly prefs: Prefs,
+    private readonly settings: Settings,
     private readonly clock: Clock,
   ) {}
 
@@ -152,7 +152,8 @@ export class Composer {
       if (!d.draftId) this.dirty = true;
       const emailId = await this.save();
       if (!emailId) throw new Error('the draft could not be saved');
-      const hold = sendAt ?? (this.prefs.undoSeconds > 0 ? new Date(this.clock.now().getTime() + this.prefs.undoSeconds * 1000) : null);
+      const s = this.settings;
+      const hold = holdFor(sendAt, { serverHolds: s.onServer, undoSeconds: s.undoSendSeconds }, this.clock);
       const sent = this.mail.byRole('sent');
       const r = await this.mail.client.call('EmailSubmission/set', {
         create: {
@@ -160,13 +161,16 @@ export class Composer {
         },
         onSuccessUpdateEmail: { '#send': onSuccessPatch(this.draftsId(), sent?.id) },
       });
-      const subId = r.created?.['send']?.id;
+      const created = r.created?.['send'];
+      const subId = created?.id;
       if (!subId) throw new SetFailedError('EmailSubmission/set', r.notCreated ?? {});
       const kept = $state.snapshot(d) as Draft;
       this.open = false;
       const text = sendAt ? `Scheduled for ${formatWhen(sendAt, this.clock)}` : 'Sent';
-      const timeout = sendAt ? 8000 : Math.max(3000, this.prefs.undoSeconds * 1000);
-      this.toasts.show(text, hold ? { timeout, action: { label: 'Undo', run: () => this.undo(subId, emailId, kept) } } : { timeout });
+      const window = undoWindow(created, hold, this.clock);
+      const action = { label: 'Undo', run: () => this.undo(subId, emailId, kept) };
+      if (window === null) this.toasts.show(text, { timeout: 3000 });
+      else this.toasts.show(text, { timeout: sendAt ? 8000 : window, action });
     } catch (e) {
       this.toasts.error(e);
     } finally {
