@@ -222,8 +222,8 @@ func labelGet(ctx context.Context, c *call) (any, error)     { return labelType(
 func labelSet(ctx context.Context, c *call) (any, error)     { return labelType().set(ctx, c) }
 func labelChanges(ctx context.Context, c *call) (any, error) { return labelType().changes(ctx, c) }
 
-// vacationType is VacationResponse (RFC 8621 §8). Sending the replies is
-// not implemented yet: the settings are stored and served.
+// vacationType is VacationResponse (RFC 8621 §8). Server.AutoReply sends
+// the responses (vacation.go).
 func vacationType() *objectType {
 	return &objectType{
 		kind:      store.ChangeVacation,
@@ -262,7 +262,6 @@ func checkVacation(_ context.Context, _ *call, obj map[string]any, _ bool) *SetE
 }
 
 func vacationGet(ctx context.Context, c *call) (any, error) { return vacationType().get(ctx, c) }
-func vacationSet(ctx context.Context, c *call) (any, error) { return vacationType().set(ctx, c) }
 
 // Settings (urn:freehold:params:jmap:settings) holds per-user settings
 // the server acts on. undoSendSeconds (0-30, default 10) is how long an

@@ -17,6 +17,11 @@
 // user is comes from the caller (internal/web), which authenticates the
 // request and protects cookie-authenticated requests from cross-site use.
 //
+// VacationResponse (RFC 8621 §8) is stored here and answered by
+// Server.AutoReply, which delivery calls for each message it stores for a
+// local account from elsewhere; the responses leave through the Submitter
+// like any submission (RFC 3834 rules, see vacation.go).
+//
 // Every type's state string is the account's highest ModSeq: mail, the
 // JMAP-only objects and submissions share the store's change log, so a
 // change made over IMAP shows in /changes and push, and the other way

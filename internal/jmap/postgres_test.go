@@ -22,6 +22,7 @@ func TestPostgres(t *testing.T) {
 		"SubmissionSendLaterAndNoDelay": testSubmissionSendLaterAndNoDelay,
 		"SubmissionUndo":                testSubmissionUndo,
 		"Threads":                       testThreads,
+		"VacationAutoReply":             testVacationAutoReply,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -12,6 +12,7 @@ type JMAP interface {
 	EmailIndex
 	JMAPObjects
 	Submissions
+	VacationReplies
 }
 
 // Change kinds of the objects only JMAP manages. They share the account's
@@ -243,4 +244,17 @@ type Submissions interface {
 	ClaimSubmission(ctx context.Context, id SubmissionID, now, until time.Time) (Submission, bool, error)
 	// FinishSubmission marks a claimed submission final with its result.
 	FinishSubmission(ctx context.Context, id SubmissionID, released time.Time, result []byte) error
+}
+
+// VacationReplies remembers to whom an account's vacation response went,
+// so that each sender gets it at most once per period (RFC 3834 §2).
+type VacationReplies interface {
+	// ClaimVacationReply records that acct answers sender (compared
+	// case-insensitively) at now, unless it already did after since; it
+	// reports whether the caller is to send the reply. Concurrent claims
+	// for the same sender, on any node, let exactly one through.
+	ClaimVacationReply(ctx context.Context, acct AccountID, sender string, now, since time.Time) (bool, error)
+	// ForgetVacationReplies drops every record of acct, so that a new
+	// absence answers everyone again.
+	ForgetVacationReplies(ctx context.Context, acct AccountID) error
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"freehold/internal/store"
@@ -153,3 +154,27 @@ func (s *Store) DeleteJMAPObject(ctx context.Context, acct store.AccountID, kind
 }
 
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// ClaimVacationReply implements store.VacationReplies: one statement that
+// inserts the record, or moves it when the last reply is older than
+// since, so two claims cannot both succeed.
+func (s *Store) ClaimVacationReply(ctx context.Context, acct store.AccountID, sender string, now, since time.Time) (bool, error) {
+	var n int64
+	err := s.write(ctx, func(w *wtx) error {
+		var err error
+		n, err = w.execN(`INSERT INTO jmap_vacation_replies (account_id, sender, sent_at) VALUES (?, ?, ?)
+			ON CONFLICT (account_id, sender) DO UPDATE SET sent_at = excluded.sent_at
+			WHERE jmap_vacation_replies.sent_at < ?`,
+			acct, strings.ToLower(sender), nanos(now), nanos(since))
+		return err
+	})
+	return n > 0, err
+}
+
+// ForgetVacationReplies implements store.VacationReplies.
+func (s *Store) ForgetVacationReplies(ctx context.Context, acct store.AccountID) error {
+	return s.write(ctx, func(w *wtx) error {
+		_, err := w.exec("DELETE FROM jmap_vacation_replies WHERE account_id = ?", acct)
+		return err
+	})
+}

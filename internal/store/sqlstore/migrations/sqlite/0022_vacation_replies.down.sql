@@ -1,0 +1,1 @@
+DROP TABLE jmap_vacation_replies;
