@@ -19,6 +19,7 @@ import (
 	"freehold/internal/config"
 	"freehold/internal/delivery"
 	"freehold/internal/imapserver"
+	"freehold/internal/jmap"
 	"freehold/internal/maillog"
 	"freehold/internal/smtpserver"
 	"freehold/internal/store"
@@ -51,6 +52,8 @@ type App struct {
 	blobs   blob.Store
 	tls     *tls.Config
 	servers []listener
+	// closers run after the servers stopped, before the store closes.
+	closers []func()
 	// background holds long-running workers (the outbound queue) started
 	// by Run and stopped before the store closes.
 	background []func(ctx context.Context)
@@ -98,13 +101,15 @@ func (a *App) build() error {
 	)
 	// Every path that may queue mail wakes the runner, so that mail goes
 	// out now rather than at the runner's next poll.
-	kicking := &kickingDeliverer{d: deliverer, kick: out.runner.Kick}
+	kicking := &kickingDeliverer{d: deliverer, kick: out.runner.Kick, log: a.log}
 	submitter := &jmapSubmitter{resolver: resolver, deliverer: deliverer, signer: out.signer,
 		kick: out.runner.Kick, hostname: cfg.Hostname}
 	handler, ws, err := a.buildWeb(authn, submitter)
 	if err != nil {
 		return err
 	}
+	kicking.vacation = ws.JMAP()
+	a.closers = append(a.closers, kicking.wait)
 	a.background = append(a.background, func(ctx context.Context) { ws.Run(ctx) })
 
 	smtp := func(mode smtpserver.Mode, implicit bool) (server, error) {
@@ -154,19 +159,73 @@ func (a *App) build() error {
 }
 
 // kickingDeliverer wakes the queue runner after a delivery that queued
-// something.
+// something, and hands each local delivery to the vacation responder.
 type kickingDeliverer struct {
-	d    *delivery.Deliverer
-	kick func()
+	d        *delivery.Deliverer
+	kick     func()
+	vacation autoReplier
+	log      *slog.Logger
+	replies  sync.WaitGroup // vacation responses in flight
 }
+
+// autoReplier sends vacation responses (jmap.Server).
+type autoReplier interface {
+	AutoReply(ctx context.Context, r jmap.AutoReplyRequest) (bool, error)
+}
+
+// vacationTimeout bounds one vacation response.
+const vacationTimeout = 30 * time.Second
 
 func (k *kickingDeliverer) Deliver(ctx context.Context, env delivery.Envelope, raw []byte) (delivery.Result, error) {
 	res, err := k.d.Deliver(ctx, env, raw)
-	if err == nil && len(res.Queued) > 0 {
+	if err != nil {
+		return res, err
+	}
+	if len(res.Queued) > 0 {
 		k.kick()
 	}
-	return res, err
+	if k.vacation != nil && len(res.Delivered) > 0 {
+		// Vacation responses are answered after the message is stored
+		// and without holding up the 250: raw is copied, since the
+		// caller reuses it.
+		reqs := autoReplies(env, res, raw)
+		k.replies.Add(1)
+		go func() {
+			defer k.replies.Done()
+			for _, r := range reqs {
+				rctx, cancel := context.WithTimeout(context.Background(), vacationTimeout)
+				if _, err := k.vacation.AutoReply(rctx, r); err != nil {
+					k.log.Warn("vacation response", "account", r.Account, "err", err)
+				}
+				cancel()
+			}
+		}()
+	}
+	return res, nil
 }
+
+// autoReplies lists one vacation request per account that got the
+// message, with the address it was sent to.
+func autoReplies(env delivery.Envelope, res delivery.Result, raw []byte) []jmap.AutoReplyRequest {
+	delivered := map[store.AccountID]bool{}
+	for _, d := range res.Delivered {
+		delivered[d.Account] = true
+	}
+	cp := append([]byte(nil), raw...)
+	var out []jmap.AutoReplyRequest
+	for _, r := range env.Recipients {
+		for _, l := range r.Route.Local {
+			if delivered[l.Account] {
+				delete(delivered, l.Account)
+				out = append(out, jmap.AutoReplyRequest{Account: l.Account, MailFrom: env.From, Rcpt: r.Address, Raw: cp})
+			}
+		}
+	}
+	return out
+}
+
+// wait lets vacation responses in flight finish before the store closes.
+func (k *kickingDeliverer) wait() { k.replies.Wait() }
 
 // Run listens on every configured address and serves until ctx is
 // cancelled, then shuts down: listeners close, sessions get shutdownGrace
@@ -220,6 +279,9 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	swg.Wait()
 	wg.Wait()
+	for _, c := range a.closers {
+		c()
+	}
 	stopBackground()
 	bg.Wait()
 	a.log.Info("stopped")

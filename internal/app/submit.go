@@ -48,12 +48,15 @@ func (s *jmapSubmitter) Submit(ctx context.Context, r jmap.SubmitRequest) (jmap.
 			continue
 		}
 		route, err := s.resolver.Resolve(ctx, addr)
-		if err != nil {
-			return res, err
-		}
-		if route.Empty() {
+		switch {
+		case errors.Is(err, delivery.ErrNotLocal):
+			// An authenticated user may send anywhere: the queue takes it.
+			route = delivery.Route{Remote: []string{rc}}
+		case errors.Is(err, delivery.ErrUnknownRecipient), errors.Is(err, delivery.ErrAliasLoop):
 			res.Refused[rc] = "550 5.1.1 no such user here"
 			continue
+		case err != nil:
+			return res, err
 		}
 		env.Recipients = append(env.Recipients, delivery.Recipient{Address: rc, Route: route})
 	}
