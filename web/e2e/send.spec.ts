@@ -103,3 +103,31 @@ test('the undo delay is the account’s setting on the server, for every browser
     await setDelay(page, '10 seconds');
   }
 });
+
+test('an away message is saved on the server', async ({ page, browser }, testInfo) => {
+  await login(page, env.alice);
+  const text = unique('Away until Monday ');
+  const open = async (p: import('@playwright/test').Page) => {
+    await p.getByRole('button', { name: 'Settings' }).click();
+    const form = p.getByRole('form', { name: 'Away message' });
+    await expect(form.getByLabel('Message')).toBeVisible();
+    return form;
+  };
+  const form = await open(page);
+  await form.getByLabel('Reply automatically').check();
+  await form.getByLabel('Message').fill(text);
+  await form.getByRole('button', { name: 'Save away message' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Away message on.' })).toBeVisible();
+  await screenshot(page, testInfo, 'away-message');
+  try {
+    const other = await loginAs(browser, env.alice, testInfo);
+    const again = await open(other);
+    await expect(again.getByLabel('Reply automatically')).toBeChecked();
+    await expect(again.getByLabel('Message')).toHaveValue(text);
+    await other.context().close();
+  } finally {
+    await form.getByLabel('Reply automatically').uncheck();
+    await form.getByRole('button', { name: 'Save away message' }).click();
+    await expect(page.getByRole('status').filter({ hasText: 'Away message off.' })).toBeVisible();
+  }
+});

@@ -11,6 +11,7 @@ import {
   CAP_MAIL,
   CAP_SETTINGS,
   CAP_SUBMISSION,
+  CAP_VACATION,
   type ChangesResponse,
   type CoreCapability,
   type Email,
@@ -33,6 +34,7 @@ import {
   type Settings,
   type Thread,
   type UploadResult,
+  type VacationResponse,
 } from './types';
 
 /** The response type of each method the app calls. */
@@ -57,6 +59,8 @@ export interface ResponseMap {
   'Label/set': SetResponse<Label>;
   'Settings/get': GetResponse<Settings>;
   'Settings/set': SetResponse<Settings>;
+  'VacationResponse/get': GetResponse<VacationResponse>;
+  'VacationResponse/set': SetResponse<VacationResponse>;
 }
 export type MethodName = keyof ResponseMap;
 export type Args = Record<string, unknown>;
@@ -82,6 +86,8 @@ export function capabilityOf(method: string): string {
       return CAP_LABELS;
     case 'Settings':
       return CAP_SETTINGS;
+    case 'VacationResponse':
+      return CAP_VACATION;
     default:
       return CAP_CORE;
   }

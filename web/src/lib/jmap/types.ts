@@ -12,6 +12,8 @@ export const CAP_SUBMISSION = 'urn:ietf:params:jmap:submission';
 export const CAP_LABELS = 'urn:freehold:params:jmap:labels';
 /** Freehold's sanitised-HTML view of an email. */
 export const CAP_HTML = 'urn:freehold:params:jmap:html';
+/** RFC 8621 §8: the automatic reply while away. */
+export const CAP_VACATION = 'urn:ietf:params:jmap:vacationresponse';
 /** Freehold's per-user settings the server acts on (Settings/get, Settings/set). */
 export const CAP_SETTINGS = 'urn:freehold:params:jmap:settings';
 
@@ -274,6 +276,17 @@ export interface Settings {
   id: Id;
   /** How long a submission stays pending, and can be undone, before it goes (0-30). */
   undoSendSeconds: number;
+}
+
+/** RFC 8621 §8.1: the VacationResponse singleton. */
+export interface VacationResponse {
+  id: Id;
+  isEnabled: boolean;
+  fromDate: UTCDate | null;
+  toDate: UTCDate | null;
+  subject: string | null;
+  textBody: string | null;
+  htmlBody: string | null;
 }
 
 /** A label definition (CAP_LABELS): the keyword is what Emails carry. */
