@@ -116,8 +116,18 @@ try {
   if (!result) throw new Error('Lighthouse returned nothing');
   const lhr = result.lhr;
   if (lhr.runtimeError) throw new Error(`Lighthouse: ${lhr.runtimeError.message}`);
-  const lcp = lhr.audits['largest-contentful-paint-element']?.details;
-  const lcpNode = JSON.stringify(lcp ?? {}).match(/"snippet":"([^"]*)"/)?.[1] ?? '?';
+  /** The first node (an object with a selector) in an audit's details. */
+  const firstNode = (d) => {
+    if (!d || typeof d !== 'object') return null;
+    if (typeof d.selector === 'string') return d;
+    for (const v of Object.values(d)) {
+      const n = firstNode(v);
+      if (n) return n;
+    }
+    return null;
+  };
+  const lcp = firstNode(lhr.audits['largest-contentful-paint-element']?.details);
+  const lcpNode = lcp ? `${lcp.selector} "${String(lcp.nodeLabel ?? '').slice(0, 40)}"` : '?';
   // The page audited must be the inbox, not the login form: it called the JMAP API.
   const requests = lhr.audits['network-requests']?.details?.items ?? [];
   if (!requests.some((r) => /\/jmap\/api/.test(r.url) && r.statusCode === 200)) {

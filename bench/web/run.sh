@@ -28,8 +28,8 @@
 #   FREEHOLD_BIN=path      benchmark that binary instead of building one
 #   CHROME_PATH            Chromium (default /usr/bin/chromium)
 #
-# Needs Go, Node >= 20.19 and Debian's chromium. Takes about 3 minutes on
-# 2 cores, most of it the fill.
+# Needs Go, Node >= 20.19 and Debian's chromium. Takes about 2 minutes on
+# 2 cores: the build, 40 s of fill, then the measures.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
