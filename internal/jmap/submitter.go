@@ -27,7 +27,11 @@ type SubmitRequest struct {
 	Key      string
 	MailFrom string   // envelope sender (already checked as the user's)
 	Rcpts    []string // envelope recipients
-	Raw      []byte   // the message, without its Bcc header
+	// Raw is the whole message, without its Bcc header. An implementation
+	// that DKIM-signs it sends the signature fields followed by Raw:
+	// msgauth.Signer.Sign returns only the fields to prepend (nil when
+	// the domain has no key).
+	Raw []byte
 	// Params are the MAIL FROM parameters the client asked for
 	// (RFC 8621 §7 envelope), such as ENVID or RET; HOLDFOR and
 	// HOLDUNTIL were already honoured by the submission's hold.
