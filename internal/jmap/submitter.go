@@ -24,8 +24,10 @@ type SubmitRequest struct {
 	// Key identifies the submission. A submission whose release was cut
 	// short by a crash is submitted again with the same Key, so that an
 	// implementation can recognise the duplicate.
-	Key      string
-	MailFrom string   // envelope sender (already checked as the user's)
+	Key string
+	// MailFrom is the envelope sender, already checked as the user's, or
+	// "" for the null reverse-path of a vacation response (RFC 3834 §3.3).
+	MailFrom string
 	Rcpts    []string // envelope recipients
 	// Raw is the whole message, without its Bcc header. An implementation
 	// that DKIM-signs it sends the signature fields followed by Raw:
