@@ -9,6 +9,7 @@ import (
 	"freehold/internal/delivery"
 	"freehold/internal/jmap"
 	"freehold/internal/mail"
+	"freehold/internal/msgauth"
 	"freehold/internal/store"
 )
 
@@ -65,11 +66,16 @@ func (s *jmapSubmitter) Submit(ctx context.Context, r jmap.SubmitRequest) (jmap.
 	}
 	raw := r.Raw
 	if s.signer != nil {
-		signed, err := s.signer.Sign(ctx, raw)
-		if err != nil {
+		// Sign returns the DKIM-Signature fields to put in front of the
+		// message; a message whose From names no single domain goes out
+		// unsigned, as on SMTP submission.
+		sig, err := s.signer.Sign(ctx, raw)
+		if err != nil && !errors.Is(err, msgauth.ErrNoFrom) {
 			return res, fmt.Errorf("signing: %w", err)
 		}
-		raw = signed
+		if len(sig) > 0 {
+			raw = append(sig, r.Raw...)
+		}
 	}
 	out, err := s.deliverer.Deliver(ctx, env, raw)
 	if errors.Is(err, store.ErrQuotaExceeded) {
