@@ -22,3 +22,5 @@ scripts/build-web.sh
 echo "== go test"
 go test -count=1 -timeout 25m ./...
 
+echo "== web end-to-end (Playwright driving Chromium against the binary)"
+scripts/e2e-web.sh
