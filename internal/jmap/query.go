@@ -82,3 +82,22 @@ func window(ids []string, a *queryArgs, limit int) (int, []string, error) {
 	copy(out, ids[start:end])
 	return start, out, nil
 }
+
+// answerQuery builds the /query response (RFC 8620 §5.5) for a type whose
+// full, sorted result ids is in hand: it windows ids, and reports the
+// total when asked and the limit when the server's cap applied.
+func answerQuery(ids []string, a *queryArgs, limit int, capped bool, state string) (*queryResponse, error) {
+	pos, win, err := window(ids, a, limit)
+	if err != nil {
+		return nil, err
+	}
+	resp := &queryResponse{AccountID: a.AccountID, QueryState: state, CanCalculateChanges: true, Position: pos, IDs: win}
+	if a.CalculateTotal {
+		n := len(ids)
+		resp.Total = &n
+	}
+	if capped && len(ids) > limit {
+		resp.Limit = &limit
+	}
+	return resp, nil
+}

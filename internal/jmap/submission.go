@@ -674,19 +674,7 @@ func submissionQuery(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	pos, win, err := window(ids, &a, limit)
-	if err != nil {
-		return nil, err
-	}
-	resp := &queryResponse{AccountID: a.AccountID, QueryState: state, CanCalculateChanges: true, Position: pos, IDs: win}
-	if a.CalculateTotal {
-		n := len(ids)
-		resp.Total = &n
-	}
-	if capped && len(ids) > limit {
-		resp.Limit = &limit
-	}
-	return resp, nil
+	return answerQuery(ids, &a, limit, capped, state)
 }
 
 // submissionQueryChanges implements EmailSubmission/queryChanges
