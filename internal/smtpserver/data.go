@@ -27,9 +27,7 @@ func (c *conn) cmdDATA(arg string) reply {
 	}
 	if len(c.tx.rcpts) == 0 {
 		// RFC 5321 §3.3: no valid recipients.
-		r := c.reject(maillog.StageData, reply{code: 554, status: "5.5.1", text: "No valid recipients"})
-		c.resetTx()
-		return r
+		return c.refuse(reply{code: 554, status: "5.5.1", text: "No valid recipients"})
 	}
 	// 354 is an intermediate reply: no enhanced code (RFC 2034 §3).
 	c.write(reply{code: 354, text: "End data with <CR><LF>.<CR><LF>"})
@@ -38,22 +36,17 @@ func (c *conn) cmdDATA(arg string) reply {
 	}
 	tooBig, bare, err := c.readDotData(c.srv.opts.MaxMessageBytes)
 	if err != nil {
-		c.reject(maillog.StageData, reply{code: 421}.withDetail("reading data", err))
-		c.resetTx()
+		c.refuse(reply{code: 421}.withDetail("reading data", err))
 		c.readFailed(err, "data")
 		c.quit = true
 		return reply{}
 	}
 	switch {
 	case bare:
-		r := c.reject(maillog.StageData, replyBareLF)
-		c.resetTx()
-		c.send(r)
+		c.send(c.refuse(replyBareLF))
 		return reply{code: 421, status: "4.7.0", text: c.srv.opts.Hostname + " Closing connection after malformed data"}
 	case tooBig:
-		r := c.reject(maillog.StageData, replyTooBig.withDetail("over "+strconv.FormatInt(c.srv.opts.MaxMessageBytes, 10)+" octets", nil))
-		c.resetTx()
-		return r
+		return c.refuse(replyTooBig.withDetail("over "+strconv.FormatInt(c.srv.opts.MaxMessageBytes, 10)+" octets", nil))
 	}
 	return c.finish(c.data.Bytes())
 }
@@ -152,8 +145,7 @@ func (c *conn) cmdBDAT(arg string) reply {
 	case st == stMail:
 		r := c.skipChunk(size, reply{code: 554, status: "5.5.1", text: "No valid recipients"})
 		if !c.quit {
-			c.reject(maillog.StageData, r)
-			c.resetTx()
+			c.refuse(r)
 		}
 		return r
 	case st != stRcpt && st != stBDAT:
@@ -163,16 +155,14 @@ func (c *conn) cmdBDAT(arg string) reply {
 	if tx.bdatBytes+size > c.srv.opts.MaxMessageBytes {
 		r := c.skipChunk(size, replyTooBig)
 		if !c.quit {
-			c.reject(maillog.StageData, r.withDetail("BDAT over "+strconv.FormatInt(c.srv.opts.MaxMessageBytes, 10)+" octets", nil))
-			c.resetTx()
+			c.refuse(r.withDetail("BDAT over "+strconv.FormatInt(c.srv.opts.MaxMessageBytes, 10)+" octets", nil))
 		}
 		return r
 	}
 	tx.bdat = true
 	c.readTimeout = c.srv.opts.DataTimeout
 	if _, err := io.CopyN(&c.data, c.br, size); err != nil {
-		c.reject(maillog.StageData, reply{code: 421}.withDetail("reading BDAT chunk", err))
-		c.resetTx()
+		c.refuse(reply{code: 421}.withDetail("reading BDAT chunk", err))
 		c.readFailed(err, "data")
 		c.quit = true
 		return reply{}
@@ -184,9 +174,7 @@ func (c *conn) cmdBDAT(arg string) reply {
 	if bareLineEnd(c.data.Bytes(), false) || bytes.HasSuffix(c.data.Bytes(), []byte("\r")) {
 		// Framing is by length here, so nothing can be smuggled; the
 		// message is still malformed (RFC 5321 §2.3.8).
-		r := c.reject(maillog.StageData, replyBareLF)
-		c.resetTx()
-		return r
+		return c.refuse(replyBareLF)
 	}
 	return c.finish(c.data.Bytes())
 }
@@ -261,7 +249,8 @@ func (c *conn) finish(raw []byte) reply {
 	return reply{code: 250, status: "2.0.0", text: "Ok: queued as " + tx.id}
 }
 
-// refuse logs a message refused at the end of its data, ends the
+// refuse logs a message refused at the data stage (DATA, BDAT or the
+// end of data), ends the
 // transaction and returns the reply.
 func (c *conn) refuse(r reply) reply {
 	r = c.reject(maillog.StageData, r)
