@@ -32,6 +32,25 @@ type changesArgs struct {
 	MaxChanges *int   `json:"maxChanges"`
 }
 
+// decodeChanges decodes and checks a /changes request (RFC 8620 §5.2) and
+// returns its maxChanges, 0 when absent.
+func (c *call) decodeChanges(a *changesArgs) (int, error) {
+	if err := c.decode(a); err != nil {
+		return 0, err
+	}
+	if err := c.checkAccount(a.AccountID); err != nil {
+		return 0, err
+	}
+	if a.MaxChanges == nil {
+		return 0, nil
+	}
+	if *a.MaxChanges <= 0 {
+		// RFC 8620 §5.2: a positive integer when given.
+		return 0, invalidArgs("maxChanges must be positive")
+	}
+	return *a.MaxChanges, nil
+}
+
 type changesResponse struct {
 	AccountID      string   `json:"accountId"`
 	OldState       string   `json:"oldState"`
@@ -268,19 +287,9 @@ func (c *call) readChanges(ctx context.Context, sinceState string, maxObjects in
 // objects directly (RFC 8620 §5.2).
 func (c *call) simpleChanges(ctx context.Context, kind store.ChangeKind, format func(int64) string) (any, error) {
 	var a changesArgs
-	if err := c.decode(&a); err != nil {
+	max, err := c.decodeChanges(&a)
+	if err != nil {
 		return nil, err
-	}
-	if err := c.checkAccount(a.AccountID); err != nil {
-		return nil, err
-	}
-	max := 0
-	if a.MaxChanges != nil {
-		if *a.MaxChanges <= 0 {
-			// RFC 8620 §5.2: a positive integer when given.
-			return nil, invalidArgs("maxChanges must be positive")
-		}
-		max = *a.MaxChanges
 	}
 	page, err := c.readChanges(ctx, a.SinceState, max, func(ch store.Change) (int64, bool) {
 		return ch.ID, ch.Kind == kind

@@ -154,19 +154,9 @@ func mailboxGet(ctx context.Context, c *call) (any, error) {
 // updated, and when that is all that changed, updatedProperties says so.
 func mailboxChanges(ctx context.Context, c *call) (any, error) {
 	var a changesArgs
-	if err := c.decode(&a); err != nil {
+	max, err := c.decodeChanges(&a)
+	if err != nil {
 		return nil, err
-	}
-	if err := c.checkAccount(a.AccountID); err != nil {
-		return nil, err
-	}
-	max := 0
-	if a.MaxChanges != nil {
-		if *a.MaxChanges <= 0 {
-			// RFC 8620 §5.2: a positive integer when given.
-			return nil, invalidArgs("maxChanges must be positive")
-		}
-		max = *a.MaxChanges
 	}
 	page, err := c.readChanges(ctx, a.SinceState, max, mailboxOfChange)
 	if err != nil {
