@@ -11,6 +11,7 @@ import (
 
 	"freehold/internal/delivery"
 	"freehold/internal/maillog"
+	"freehold/internal/message"
 	"freehold/internal/msgauth"
 )
 
@@ -203,10 +204,12 @@ func (c *conn) finish(raw []byte) reply {
 	size := int64(len(raw))
 	var v verdict
 	if o.Mode == ModeSubmission {
-		if r, ok := c.checkFrom(raw); !ok {
+		hb, _ := message.SplitHeader(raw)
+		h := message.ParseHeader(hb)
+		if r, ok := c.checkFrom(h); !ok {
 			return c.refuse(r)
 		}
-		raw = msgauth.StripForgedAuthResults(c.addMissingFields(raw), o.Hostname)
+		raw = msgauth.StripForgedAuthResults(c.addMissingFields(raw, h), o.Hostname)
 		var r reply
 		var ok bool
 		if raw, v.signed, r, ok = c.sign(raw); !ok {
@@ -250,8 +253,7 @@ func (c *conn) finish(raw []byte) reply {
 }
 
 // refuse logs a message refused at the data stage (DATA, BDAT or the
-// end of data), ends the
-// transaction and returns the reply.
+// end of data), ends the transaction and returns the reply.
 func (c *conn) refuse(r reply) reply {
 	r = c.reject(maillog.StageData, r)
 	c.resetTx()

@@ -14,9 +14,7 @@ import (
 // one the authenticated user may send as (the envelope sender was checked
 // at MAIL). A message without a From field is refused: RFC 5322 §3.6
 // requires one and it is what recipients see.
-func (c *conn) checkFrom(raw []byte) (reply, bool) {
-	hb, _ := message.SplitHeader(raw)
-	h := message.ParseHeader(hb)
+func (c *conn) checkFrom(h message.Header) (reply, bool) {
 	froms := h.Values("From")
 	if len(froms) == 0 {
 		return reply{code: 550, status: "5.7.1", text: "Message has no From header"}, false
@@ -45,10 +43,9 @@ func (c *conn) checkFrom(raw []byte) (reply, bool) {
 }
 
 // addMissingFields adds Date and Message-ID when a submitted message
-// lacks them, as a submission server may (RFC 6409 §8.2, §8.3).
-func (c *conn) addMissingFields(raw []byte) []byte {
-	hb, _ := message.SplitHeader(raw)
-	h := message.ParseHeader(hb)
+// lacks them, as a submission server may (RFC 6409 §8.2, §8.3). h is
+// raw's parsed header.
+func (c *conn) addMissingFields(raw []byte, h message.Header) []byte {
 	var add []byte
 	if !h.Has("Date") {
 		add = append(add, "Date: "+nowRFC5322(c.srv.now())+"\r\n"...)
