@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"io"
 	"strconv"
 	"strings"
@@ -268,8 +269,8 @@ func (c *conn) trace(tx *transaction) delivery.Trace {
 		Time:     c.srv.now(),
 	}
 	if c.tlsState != nil {
-		t.TLSVersion = tlsVersionName(c.tlsState.Version)
-		t.TLSCipher = tlsCipherName(c.tlsState.CipherSuite)
+		t.TLSVersion = tls.VersionName(c.tlsState.Version)
+		t.TLSCipher = tls.CipherSuiteName(c.tlsState.CipherSuite)
 	}
 	return t
 }

@@ -2,7 +2,6 @@ package smtpserver
 
 import (
 	"crypto/rand"
-	"crypto/tls"
 	"encoding/hex"
 	"strconv"
 
@@ -61,6 +60,3 @@ func (c *conn) addMissingFields(raw []byte, h message.Header) []byte {
 	}
 	return append(add, raw...)
 }
-
-func tlsVersionName(v uint16) string { return tls.VersionName(v) }
-func tlsCipherName(s uint16) string  { return tls.CipherSuiteName(s) }
