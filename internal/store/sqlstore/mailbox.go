@@ -68,6 +68,23 @@ func scanMailbox(sc interface{ Scan(...any) error }) (store.Mailbox, error) {
 	return m, err
 }
 
+// scanMailboxes reads every row of a mailboxCols query, closing rows.
+func scanMailboxes(rows *sql.Rows, err error) ([]store.Mailbox, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Mailbox
+	for rows.Next() {
+		m, err := scanMailbox(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
 func mailboxByID(ctx context.Context, r runner, acct store.AccountID, id store.MailboxID) (store.Mailbox, error) {
 	m, err := scanMailbox(r.queryRow(ctx, "SELECT "+mailboxCols+" FROM mailboxes WHERE id = ? AND account_id = ?", id, acct))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -86,20 +103,7 @@ func mailboxByName(ctx context.Context, r runner, acct store.AccountID, name str
 
 // Mailboxes implements store.Mailbox, in creation order.
 func (s *Store) Mailboxes(ctx context.Context, acct store.AccountID) ([]store.Mailbox, error) {
-	rows, err := s.read().query(ctx, "SELECT "+mailboxCols+" FROM mailboxes WHERE account_id = ? ORDER BY id", acct)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.Mailbox
-	for rows.Next() {
-		m, err := scanMailbox(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return scanMailboxes(s.read().query(ctx, "SELECT "+mailboxCols+" FROM mailboxes WHERE account_id = ? ORDER BY id", acct))
 }
 
 // Mailbox implements store.Mail.
@@ -224,21 +228,8 @@ func (w *wtx) touchMailbox(acct store.AccountID, id store.MailboxID, set string,
 // children returns the mailboxes below name.
 func (w *wtx) children(acct store.AccountID, name string) ([]store.Mailbox, error) {
 	prefix := name + store.HierarchySeparator
-	rows, err := w.query("SELECT "+mailboxCols+" FROM mailboxes WHERE account_id = ? AND substr(name, 1, ?) = ? ORDER BY id",
-		acct, utf8.RuneCountInString(prefix), prefix)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.Mailbox
-	for rows.Next() {
-		m, err := scanMailbox(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return scanMailboxes(w.query("SELECT "+mailboxCols+" FROM mailboxes WHERE account_id = ? AND substr(name, 1, ?) = ? ORDER BY id",
+		acct, utf8.RuneCountInString(prefix), prefix))
 }
 
 // RenameMailbox implements store.Mail.
