@@ -52,7 +52,7 @@ func runInit(ctx context.Context, env Env, args []string) error {
 		cfg.Storage.PostgresDSN = *pgDSN
 	}
 	// Validate before writing anything else.
-	if _, err := config.Parse(cfgPath, mustEncode(cfg)); err != nil {
+	if err := cfg.Check(cfgPath); err != nil {
 		return err
 	}
 	if err := tlsutil.WriteSelfSigned(cfg.Path(cfg.TLS.CertFile), cfg.Path(cfg.TLS.KeyFile),
@@ -84,20 +84,6 @@ func runInit(ctx context.Context, env Env, args []string) error {
 		fmt.Fprint(env.Stdout, line)
 	}
 	return nil
-}
-
-func mustEncode(cfg config.Config) []byte {
-	dir, err := os.MkdirTemp("", "freehold-init")
-	if err != nil {
-		return nil
-	}
-	defer os.RemoveAll(dir)
-	p := filepath.Join(dir, "f.toml")
-	if err := config.Write(p, cfg); err != nil {
-		return nil
-	}
-	b, _ := os.ReadFile(p)
-	return b
 }
 
 // randomPassword returns 16 characters from an alphabet without look-alikes.

@@ -115,3 +115,16 @@ func TestEveryFieldDocumented(t *testing.T) {
 		t.Errorf("a field has no doc tag:\n%s", ref)
 	}
 }
+
+func TestCheck(t *testing.T) {
+	c := Default()
+	c.DataDir = "/x"
+	var ce *Error
+	if err := c.Check("new.toml"); !errors.As(err, &ce) || ce.Key != "hostname" || ce.File != "new.toml" {
+		t.Errorf("Check without hostname = %v", err)
+	}
+	c.Hostname = "mx.example.org"
+	if err := c.Check("new.toml"); err != nil {
+		t.Errorf("Check of a valid config = %v", err)
+	}
+}

@@ -66,10 +66,19 @@ func Parse(name string, data []byte) (Config, error) {
 	if cfg.DataDir != "" && !filepath.IsAbs(cfg.DataDir) {
 		cfg.DataDir = filepath.Join(filepath.Dir(name), cfg.DataDir)
 	}
-	for _, p := range cfg.validate() {
-		return Config{}, &Error{File: name, Line: loc.line(p.key), Key: p.key, Msg: p.msg}
+	if ps := cfg.validate(); len(ps) > 0 {
+		return Config{}, &Error{File: name, Line: loc.line(ps[0].key), Key: ps[0].key, Msg: ps[0].msg}
 	}
 	return cfg, nil
+}
+
+// Check validates a configuration built in code (freehold init) before it
+// is written to name; the error has no line, since there is no file yet.
+func (c Config) Check(name string) error {
+	if ps := c.validate(); len(ps) > 0 {
+		return &Error{File: name, Key: ps[0].key, Msg: ps[0].msg}
+	}
+	return nil
 }
 
 type problem struct{ key, msg string }
