@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -106,6 +107,24 @@ type Answer struct {
 	// Authentic is true when every response on the way had the AD bit: the
 	// resolver validated the data with DNSSEC.
 	Authentic bool
+}
+
+// Addrs returns the addresses in the answer's A and AAAA records.
+func (a Answer) Addrs() []netip.Addr {
+	var out []netip.Addr
+	for _, rr := range a.Records {
+		switch r := rr.(type) {
+		case *dns.A:
+			if ip, ok := netip.AddrFromSlice(r.A.To4()); ok {
+				out = append(out, ip)
+			}
+		case *dns.AAAA:
+			if ip, ok := netip.AddrFromSlice(r.AAAA); ok {
+				out = append(out, ip)
+			}
+		}
+	}
+	return out
 }
 
 // Query asks for name's records of type qtype, following CNAMEs. A name

@@ -98,18 +98,7 @@ func (c *Client) hostAddrs(ctx context.Context, host string) ([]netip.Addr, bool
 			continue
 		}
 		secure = secure && ans.Authentic
-		for _, rr := range ans.Records {
-			switch a := rr.(type) {
-			case *dns.A:
-				if ip, ok := netip.AddrFromSlice(a.A.To4()); ok {
-					out = append(out, ip)
-				}
-			case *dns.AAAA:
-				if ip, ok := netip.AddrFromSlice(a.AAAA); ok {
-					out = append(out, ip)
-				}
-			}
-		}
+		out = append(out, ans.Addrs()...)
 	}
 	if len(out) == 0 {
 		if lastErr != nil {

@@ -300,19 +300,7 @@ func (c *checker) lookupAddrs(name string, countVoid bool) ([]netip.Addr, Result
 	if err != nil && !dnsutil.IsNotFound(err) {
 		return nil, TempError, fmt.Errorf("spf: looking up %s: %w", name, err)
 	}
-	var out []netip.Addr
-	for _, rr := range ans.Records {
-		switch a := rr.(type) {
-		case *dns.A:
-			if ip, ok := netip.AddrFromSlice(a.A.To4()); ok {
-				out = append(out, ip)
-			}
-		case *dns.AAAA:
-			if ip, ok := netip.AddrFromSlice(a.AAAA); ok {
-				out = append(out, ip)
-			}
-		}
-	}
+	out := ans.Addrs()
 	if len(out) == 0 && countVoid {
 		if err := c.void(); err != nil {
 			return nil, PermError, err
