@@ -91,7 +91,24 @@ func newSetResponse(acct, old string) *setResponse {
 		NotCreated: map[string]*SetError{}, NotUpdated: map[string]*SetError{}, NotDestroyed: map[string]*SetError{}}
 }
 
-// checkSetLimits enforces maxObjectsInSet and ifInState.
+// beginSet decodes a /set request into into (whose standard arguments are
+// a), checks them against the current state (RFC 8620 §5.3) and returns
+// the response to fill, its oldState set.
+func (c *call) beginSet(ctx context.Context, into any, a *setArgs) (*setResponse, error) {
+	if err := c.decode(into); err != nil {
+		return nil, err
+	}
+	_, state, err := c.state(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkSet(a, state); err != nil {
+		return nil, err
+	}
+	return newSetResponse(a.AccountID, state), nil
+}
+
+// checkSet enforces maxObjectsInSet and ifInState.
 func (c *call) checkSet(a *setArgs, state string) error {
 	if err := c.checkAccount(a.AccountID); err != nil {
 		return err

@@ -15,17 +15,10 @@ import (
 // emailSet implements Email/set (RFC 8621 §4.6).
 func emailSet(ctx context.Context, c *call) (any, error) {
 	var a setArgs
-	if err := c.decode(&a); err != nil {
-		return nil, err
-	}
-	_, state, err := c.state(ctx)
+	resp, err := c.beginSet(ctx, &a, &a)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.checkSet(&a, state); err != nil {
-		return nil, err
-	}
-	resp := newSetResponse(a.AccountID, state)
 	for _, cid := range sortedKeys(a.Create) {
 		obj, se := c.emailCreate(ctx, a.Create[cid])
 		if se != nil {

@@ -50,17 +50,10 @@ func checkMailboxProps(raw map[string]json.RawMessage) *SetError {
 // mailboxSet implements Mailbox/set (RFC 8621 §2.5).
 func mailboxSet(ctx context.Context, c *call) (any, error) {
 	var a mailboxSetArgs
-	if err := c.decode(&a); err != nil {
-		return nil, err
-	}
-	_, state, err := c.state(ctx)
+	resp, err := c.beginSet(ctx, &a, &a.setArgs)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.checkSet(&a.setArgs, state); err != nil {
-		return nil, err
-	}
-	resp := newSetResponse(a.AccountID, state)
 	c.mailboxCreates(ctx, a.Create, resp)
 	for id, raw := range a.Update {
 		if e := c.mailboxUpdate(ctx, id, raw); e != nil {

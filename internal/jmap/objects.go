@@ -118,17 +118,10 @@ func (t *objectType) get(ctx context.Context, c *call) (any, error) {
 // set implements a standard /set (RFC 8620 §5.3).
 func (t *objectType) set(ctx context.Context, c *call) (any, error) {
 	var a setArgs
-	if err := c.decode(&a); err != nil {
-		return nil, err
-	}
-	_, state, err := c.state(ctx)
+	resp, err := c.beginSet(ctx, &a, &a)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.checkSet(&a, state); err != nil {
-		return nil, err
-	}
-	resp := newSetResponse(a.AccountID, state)
 	for _, cid := range sortedKeys(a.Create) {
 		if t.singleton {
 			resp.NotCreated[cid] = &SetError{Type: setSingleton}

@@ -144,17 +144,10 @@ type submissionSetArgs struct {
 // submissionSet implements EmailSubmission/set (RFC 8621 §7.5).
 func submissionSet(ctx context.Context, c *call) (any, error) {
 	var a submissionSetArgs
-	if err := c.decode(&a); err != nil {
-		return nil, err
-	}
-	_, state, err := c.state(ctx)
+	resp, err := c.beginSet(ctx, &a, &a.setArgs)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.checkSet(&a.setArgs, state); err != nil {
-		return nil, err
-	}
-	resp := newSetResponse(a.AccountID, state)
 	emailOf := map[string]store.MessageID{}    // submission id or "#creation id" → email
 	release := map[string]store.SubmissionID{} // creation id → submission to send now
 	for _, cid := range sortedKeys(a.Create) {
