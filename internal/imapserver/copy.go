@@ -5,14 +5,14 @@ import (
 	"errors"
 	"slices"
 
-	"freehold/internal/imapserver/imapwire"
+	"freehold/internal/imapsearch"
 	"freehold/internal/store"
 )
 
 // Command: COPY and UID COPY, RFC 9051 §6.4.7, and MOVE and UID MOVE,
 // RFC 9051 §6.4.8 (RFC 6851), with COPYUID (RFC 4315).
 func cmdCopy(ctx context.Context, c *conn, k *cmd) error {
-	var set imapwire.SeqSet
+	var set imapsearch.NumSet
 	var wire string
 	if !c.dec.ExpectSP() || !c.dec.ExpectSeqSet(&set) || !c.dec.ExpectSP() || !c.dec.ExpectAString(&wire) {
 		return c.dec.Err()
@@ -82,7 +82,7 @@ func cmdCopy(ctx context.Context, c *conn, k *cmd) error {
 // order is kept rather than sorted.
 func formatList(ns []uint32) string {
 	if slices.IsSorted(ns) {
-		return imapwire.FormatUIDs(ns)
+		return imapsearch.NumSetOf(ns).String()
 	}
 	var b []byte
 	for i, n := range ns {

@@ -5,14 +5,14 @@ import (
 	"slices"
 	"strconv"
 
-	"freehold/internal/imapserver/imapwire"
+	"freehold/internal/imapsearch"
 	"freehold/internal/store"
 )
 
 // Command: EXPUNGE, RFC 9051 §6.4.3, and UID EXPUNGE, RFC 9051 §6.4.9
 // (RFC 4315 §2.1).
 func cmdExpunge(ctx context.Context, c *conn, k *cmd) error {
-	var set imapwire.SeqSet
+	var set imapsearch.NumSet
 	if k.uid && (!c.dec.ExpectSP() || !c.dec.ExpectSeqSet(&set)) {
 		return c.dec.Err()
 	}
@@ -51,8 +51,3 @@ func cmdExpunge(ctx context.Context, c *conn, k *cmd) error {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
-func sortedU32(ns []uint32) []uint32 {
-	slices.Sort(ns)
-	return ns
-}

@@ -10,7 +10,7 @@ import (
 	"sync"
 
 	"freehold/internal/imapmsg"
-	"freehold/internal/imapserver/imapwire"
+	"freehold/internal/imapsearch"
 	"freehold/internal/store"
 )
 
@@ -126,29 +126,29 @@ func filterChangedSince(s *selected, idxs []int, since store.ModSeq) []int {
 
 // reportVanishedSince sends VANISHED (EARLIER) for UIDs of set expunged
 // after since (RFC 7162 §3.2.6).
-func (c *conn) reportVanishedSince(ctx context.Context, set imapwire.SeqSet, since store.ModSeq) error {
+func (c *conn) reportVanishedSince(ctx context.Context, set imapsearch.NumSet, since store.ModSeq) error {
 	delta, err := c.srv.opts.Store.MailboxChanges(ctx, c.acct.ID, c.sel.mbox.ID, since)
 	if errors.Is(err, store.ErrChangesTooOld) {
 		// Report every UID of the set that is not in the mailbox.
-		rs := set.Normalize(uint32(c.sel.maxUID()))
+		rs := uidRanges(set, c.sel.maxUID())
 		out := missingUIDs(c.sel, rs, uint32(c.sel.maxUID()))
 		if len(out) > 0 {
-			c.enc.Raw("* VANISHED (EARLIER) ").Raw(imapwire.FormatUIDs(out)).CRLF()
+			c.enc.Raw("* VANISHED (EARLIER) ").Raw(imapsearch.NumSetOf(out).String()).CRLF()
 		}
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	rs := set.Normalize(uint32(c.sel.maxUID()))
+	rs := uidRanges(set, c.sel.maxUID())
 	var out []uint32
 	for _, u := range delta.Expunged {
-		if _, present := c.sel.index(u); !present && imapwire.Contains(rs, uint32(u)) {
+		if _, present := c.sel.index(u); !present && (imapsearch.NumSet{Ranges: rs}).ContainsResolved(uint32(u)) {
 			out = append(out, uint32(u))
 		}
 	}
 	if len(out) > 0 {
-		c.enc.Raw("* VANISHED (EARLIER) ").Raw(imapwire.FormatUIDs(out)).CRLF()
+		c.enc.Raw("* VANISHED (EARLIER) ").Raw(imapsearch.NumSetOf(out).String()).CRLF()
 	}
 	return nil
 }

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"freehold/internal/imapmsg"
-	"freehold/internal/imapserver/imapwire"
+	"freehold/internal/imapsearch"
 	"freehold/internal/store"
 )
 
@@ -76,7 +76,7 @@ const (
 
 // fetchReq is a parsed FETCH command.
 type fetchReq struct {
-	set          imapwire.SeqSet
+	set          imapsearch.NumSet
 	items        []fetchItem
 	changedSince store.ModSeq // CHANGEDSINCE, 0 when absent
 	vanished     bool         // VANISHED modifier (RFC 7162 §3.2.6)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"freehold/internal/imapsearch"
-	"freehold/internal/imapserver/imapwire"
 	"freehold/internal/store"
 )
 
@@ -140,7 +139,7 @@ func (c *conn) writeESearch(k *cmd, idxs []int, ret searchReturn, withModSeq boo
 			for j, i := range idxs {
 				ns[j] = c.number(i, k.uid)
 			}
-			e.Raw(" ALL ").Raw(imapwire.FormatUIDs(ns))
+			e.Raw(" ALL ").Raw(imapsearch.NumSetOf(ns).String())
 		}
 	}
 	if ret.count {

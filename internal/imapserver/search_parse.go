@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"freehold/internal/imapsearch"
-	"freehold/internal/imapserver/imapwire"
 )
 
 // searchReturn is the RETURN options of ESEARCH (RFC 4731) and SEARCHRES
@@ -129,11 +128,11 @@ func (c *conn) parseSearchKey(k *imapsearch.Key, pending string) bool {
 	switch {
 	case name != "":
 	case d.SeqSetNext():
-		var set imapwire.SeqSet
+		var set imapsearch.NumSet
 		if !d.ExpectSeqSet(&set) {
 			return false
 		}
-		*k = imapsearch.Key{Kind: imapsearch.KeySeqSet, Set: toNumSet(set)}
+		*k = imapsearch.Key{Kind: imapsearch.KeySeqSet, Set: set}
 		return true
 	case !d.ExpectAtom(&name):
 		return false
@@ -181,11 +180,11 @@ func (c *conn) parseSearchArg(k *imapsearch.Key, shape imapsearch.ArgShape) bool
 		}
 		return d.ExpectNumber64(&k.Num)
 	case imapsearch.ArgSet:
-		var set imapwire.SeqSet
+		var set imapsearch.NumSet
 		if !d.ExpectSeqSet(&set) {
 			return false
 		}
-		k.Set = toNumSet(set)
+		k.Set = set
 		return true
 	}
 	return d.SetErr(bad("", "Unsupported search key"))
@@ -208,15 +207,4 @@ func (c *conn) parseSearchDate(t *time.Time) bool {
 	}
 	*t = v
 	return true
-}
-
-func toNumSet(s imapwire.SeqSet) imapsearch.NumSet {
-	if s.Saved {
-		return imapsearch.NumSet{SearchRes: true}
-	}
-	out := imapsearch.NumSet{Ranges: make([]imapsearch.NumRange, len(s.Ranges))}
-	for i, r := range s.Ranges {
-		out.Ranges[i] = imapsearch.NumRange{Start: r.Start, Stop: r.Stop}
-	}
-	return out
 }

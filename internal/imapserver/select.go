@@ -5,7 +5,7 @@ import (
 	"errors"
 	"strings"
 
-	"freehold/internal/imapserver/imapwire"
+	"freehold/internal/imapsearch"
 	"freehold/internal/store"
 )
 
@@ -14,7 +14,7 @@ import (
 type qresyncParams struct {
 	uidValidity uint32
 	modseq      store.ModSeq
-	known       *imapwire.SeqSet // known-uids, optional
+	known       *imapsearch.NumSet // known-uids, optional
 }
 
 // Command: SELECT and EXAMINE, RFC 9051 §6.3.2 and §6.3.3, with the
@@ -102,7 +102,7 @@ func (c *conn) parseQresync(qr *qresyncParams) bool {
 			// seq-match-data without known-uids is not in the grammar.
 			return d.SetErr(bad("", "known-uids expected"))
 		}
-		var set imapwire.SeqSet
+		var set imapsearch.NumSet
 		if !d.ExpectSeqSet(&set) {
 			return false
 		}
@@ -110,7 +110,7 @@ func (c *conn) parseQresync(qr *qresyncParams) bool {
 		if d.SP() {
 			// seq-match-data: the server may use it to narrow the
 			// report; reporting on all known UIDs is always correct.
-			var a, b imapwire.SeqSet
+			var a, b imapsearch.NumSet
 			if !d.ExpectSpecial('(') || !d.ExpectSeqSet(&a) || !d.ExpectSP() || !d.ExpectSeqSet(&b) || !d.ExpectSpecial(')') {
 				return false
 			}
@@ -189,11 +189,13 @@ func (c *conn) qresyncReport(ctx context.Context, qr *qresyncParams) error {
 	if err != nil && !tooOld {
 		return err
 	}
-	var known []imapwire.Range
+	var known []imapsearch.NumRange
 	if qr.known != nil {
-		known = qr.known.Normalize(uint32(s.maxUID()))
+		known = uidRanges(*qr.known, s.maxUID())
 	}
-	inKnown := func(u store.UID) bool { return known == nil || imapwire.Contains(known, uint32(u)) }
+	inKnown := func(u store.UID) bool {
+		return known == nil || imapsearch.NumSet{Ranges: known}.ContainsResolved(uint32(u))
+	}
 	var vanished []uint32
 	if tooOld {
 		// Without the log, report every known UID not in the mailbox.
@@ -210,7 +212,7 @@ func (c *conn) qresyncReport(ctx context.Context, qr *qresyncParams) error {
 		}
 	}
 	if len(vanished) > 0 {
-		c.enc.Raw("* VANISHED (EARLIER) ").Raw(imapwire.FormatUIDs(vanished)).CRLF()
+		c.enc.Raw("* VANISHED (EARLIER) ").Raw(imapsearch.NumSetOf(vanished).String()).CRLF()
 	}
 	for i, e := range s.entries {
 		if e.ModSeq > qr.modseq && inKnown(e.UID) {
@@ -222,9 +224,9 @@ func (c *conn) qresyncReport(ctx context.Context, qr *qresyncParams) error {
 
 // missingUIDs lists the UIDs from 1 to limit (restricted to known, if
 // given) that are not in the view.
-func missingUIDs(s *selected, known []imapwire.Range, limit uint32) []uint32 {
+func missingUIDs(s *selected, known []imapsearch.NumRange, limit uint32) []uint32 {
 	if known == nil {
-		known = []imapwire.Range{{Start: 1, Stop: limit}}
+		known = []imapsearch.NumRange{{Start: 1, Stop: limit}}
 	}
 	var out []uint32
 	for _, r := range known {

@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"freehold/internal/imapserver/imapwire"
+	"freehold/internal/imapsearch"
 	"freehold/internal/store"
 )
 
@@ -83,14 +83,14 @@ var errBadSeq = bad("", "Invalid message sequence number")
 // resolve turns a sequence set into ascending entry indexes. With uid,
 // numbers are UIDs and those not present are skipped (RFC 9051 §6.4.9);
 // otherwise they are sequence numbers and must exist.
-func (c *conn) resolve(set imapwire.SeqSet, uid bool) ([]int, error) {
+func (c *conn) resolve(set imapsearch.NumSet, uid bool) ([]int, error) {
 	s := c.sel
-	if set.Saved {
+	if set.SearchRes {
 		return c.resolveSaved(), nil
 	}
 	var out []int
 	if uid {
-		rs := set.Normalize(uint32(s.maxUID()))
+		rs := set.Resolve(uint32(s.maxUID())).Ranges
 		for _, r := range rs {
 			i, _ := s.index(store.UID(r.Start))
 			for ; i < len(s.entries) && uint32(s.entries[i].UID) <= r.Stop; i++ {
@@ -100,7 +100,7 @@ func (c *conn) resolve(set imapwire.SeqSet, uid bool) ([]int, error) {
 		return out, nil
 	}
 	n := uint32(len(s.entries))
-	rs := clipStar(set, n).Normalize(n)
+	rs := clipStar(set, n).Resolve(n).Ranges
 	for _, r := range rs {
 		if r.Stop > n {
 			return nil, errBadSeq
@@ -112,14 +112,24 @@ func (c *conn) resolve(set imapwire.SeqSet, uid bool) ([]int, error) {
 	return out, nil
 }
 
+// uidRanges resolves a UID set against the highest UID in the view, as
+// sorted merged ranges. "$" yields no ranges (not nil, which callers read
+// as "no restriction"); commands that accept "$" use resolveSaved.
+func uidRanges(set imapsearch.NumSet, maxUID store.UID) []imapsearch.NumRange {
+	if set.SearchRes {
+		return []imapsearch.NumRange{}
+	}
+	return set.Resolve(uint32(maxUID)).Ranges
+}
+
 // clipStar makes sequence ranges that end at "*" stop at n: "5:*" in a
 // three-message mailbox means 3, and "1:*" in an empty one means nothing,
 // as clients that always ask for "1:*" expect. Numbers written out beyond
 // n stay, and are refused.
-func clipStar(set imapwire.SeqSet, n uint32) imapwire.SeqSet {
-	out := imapwire.SeqSet{Ranges: make([]imapwire.Range, 0, len(set.Ranges))}
+func clipStar(set imapsearch.NumSet, n uint32) imapsearch.NumSet {
+	out := imapsearch.NumSet{Ranges: make([]imapsearch.NumRange, 0, len(set.Ranges))}
 	for _, r := range set.Ranges {
-		if r.Start == imapwire.Star || r.Stop == imapwire.Star {
+		if r.Start == imapsearch.Star || r.Stop == imapsearch.Star {
 			if n == 0 {
 				continue
 			}
@@ -296,7 +306,7 @@ func (c *conn) removeFromView(uids []store.UID) {
 			}
 		}
 		if len(ns) > 0 {
-			c.enc.Raw("* VANISHED ").Raw(imapwire.FormatUIDs(ns)).CRLF()
+			c.enc.Raw("* VANISHED ").Raw(imapsearch.NumSetOf(ns).String()).CRLF()
 		}
 	} else {
 		// From the highest sequence number down, so that each number is

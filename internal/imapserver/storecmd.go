@@ -4,13 +4,13 @@ import (
 	"context"
 	"strings"
 
-	"freehold/internal/imapserver/imapwire"
+	"freehold/internal/imapsearch"
 	"freehold/internal/store"
 )
 
 // storeReq is a parsed STORE command.
 type storeReq struct {
-	set            imapwire.SeqSet
+	set            imapsearch.NumSet
 	unchangedSince store.ModSeq
 	hasUnchanged   bool
 	mode           store.KeywordMode
@@ -173,7 +173,7 @@ func cmdStore(ctx context.Context, c *conn, k *cmd) error {
 				ns = append(ns, uint32(i+1))
 			}
 		}
-		k.code = "MODIFIED " + imapwire.FormatUIDs(sortedU32(ns))
+		k.code = "MODIFIED " + imapsearch.NumSetOf(ns).String()
 		k.text = "Conditional STORE failed"
 	}
 	return nil

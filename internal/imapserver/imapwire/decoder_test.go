@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"freehold/internal/imapsearch"
 )
 
 func dec(s string) *Decoder {
@@ -122,7 +124,7 @@ func TestSeqSet(t *testing.T) {
 		{"1:*", 0, "1"},
 	} {
 		d := dec(tc.in + "\r\n")
-		var s SeqSet
+		var s imapsearch.NumSet
 		if !d.ExpectSeqSet(&s) {
 			t.Fatalf("%s: %v", tc.in, d.Err())
 		}
@@ -130,25 +132,22 @@ func TestSeqSet(t *testing.T) {
 			t.Errorf("String(%s) = %s", tc.in, s.String())
 		}
 		var got []string
-		for _, r := range s.Normalize(tc.max) {
-			got = append(got, SeqSet{Ranges: []Range{r}}.String())
+		for _, r := range s.Resolve(tc.max).Ranges {
+			got = append(got, imapsearch.NumSet{Ranges: []imapsearch.NumRange{r}}.String())
 		}
 		if strings.Join(got, ",") != tc.want {
-			t.Errorf("Normalize(%s, %d) = %v, want %s", tc.in, tc.max, got, tc.want)
+			t.Errorf("Resolve(%s, %d) = %v, want %s", tc.in, tc.max, got, tc.want)
 		}
 	}
 	d := dec("$\r\n")
-	var s SeqSet
-	if !d.ExpectSeqSet(&s) || !s.Saved {
+	var s imapsearch.NumSet
+	if !d.ExpectSeqSet(&s) || !s.SearchRes {
 		t.Fatal("$")
 	}
 	for _, bad := range []string{"0", "1:0", ",", "1,", "a"} {
 		if d := dec(bad + "\r\n"); d.ExpectSeqSet(&s) && d.ExpectCRLF() {
 			t.Errorf("%q accepted", bad)
 		}
-	}
-	if FormatUIDs([]uint32{1, 2, 3, 5, 7, 8}) != "1:3,5,7:8" {
-		t.Fatal(FormatUIDs([]uint32{1, 2, 3, 5, 7, 8}))
 	}
 }
 
@@ -187,7 +186,7 @@ func FuzzDecoder(f *testing.F) {
 		for i := 0; i < 1000 && d.Err() == nil; i++ {
 			var s string
 			var b []byte
-			var set SeqSet
+			var set imapsearch.NumSet
 			var n64 int64
 			var isNil bool
 			switch i % 9 {
@@ -197,7 +196,7 @@ func FuzzDecoder(f *testing.F) {
 				d.AString(&s)
 			case 2:
 				if d.SeqSetNext() && d.ExpectSeqSet(&set) {
-					set.Normalize(100)
+					set.Resolve(100)
 					_ = set.String()
 				}
 			case 3:
