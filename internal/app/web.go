@@ -35,9 +35,14 @@ func (a *App) buildWeb(authn *auth.Authenticator, submit jmap.Submitter) (http.H
 		SecureCookies: a.cfg.Listen.HTTP == "",
 		Submit:        submit,
 	})
-	policy := mtasts.Handler{PolicyFor: func(ctx context.Context, domain string) (mtasts.Policy, bool) {
+	// isLocal answers for the MTA-STS policy and autoconfiguration: both
+	// speak only for our own domains, and treat a store error as "not ours".
+	isLocal := func(ctx context.Context, domain string) bool {
 		ok, err := a.store.HasDomain(ctx, domain)
-		if err != nil || !ok {
+		return err == nil && ok
+	}
+	policy := mtasts.Handler{PolicyFor: func(ctx context.Context, domain string) (mtasts.Policy, bool) {
+		if !isLocal(ctx, domain) {
 			return mtasts.Policy{}, false
 		}
 		return mtasts.OwnPolicy(mtasts.ModeTesting, a.cfg.Hostname), true
@@ -46,10 +51,7 @@ func (a *App) buildWeb(authn *auth.Authenticator, submit jmap.Submitter) (http.H
 		Hostname:        a.cfg.Hostname,
 		IMAPSPort:       port(a.cfg.Listen.IMAPS, 993),
 		SubmissionsPort: port(a.cfg.Listen.Submissions, 465),
-		IsLocal: func(ctx context.Context, d string) bool {
-			ok, err := a.store.HasDomain(ctx, d)
-			return err == nil && ok
-		},
+		IsLocal:         isLocal,
 	})
 	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
