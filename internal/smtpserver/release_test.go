@@ -64,15 +64,8 @@ func TestFutureReleaseAdvertised(t *testing.T) {
 func TestFutureReleaseParameters(t *testing.T) {
 	be := standardBackend()
 	ts := startServer(t, be, Options{Mode: ModeSubmission, ImplicitTLS: true, Clock: fixedClock, MaxErrors: 100})
-	d := dialTLS(t, ts)
+	d := loginSubmission(t, ts, "alice@example.org", "alice-pw")
 	d.run(`
-		s: 220
-		c: EHLO laptop
-	`)
-	d.readReply()
-	d.run(`
-		c: AUTH PLAIN ` + b64("\x00alice@example.org\x00alice-pw") + `
-		s: 235
 		c: MAIL FROM:<alice@example.org> HOLDFOR=abc
 		s: 501 5.5.4
 		c: MAIL FROM:<alice@example.org> HOLDFOR=-5
