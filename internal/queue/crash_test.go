@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -143,27 +142,9 @@ func TestCrashMidData(t *testing.T) {
 	e := newQEnv(t)
 	good := smtptest.NewServer(t, smtptest.Options{})
 	inData := make(chan struct{}, 1)
-	var sessions atomic.Int32
-	remote := smtptest.Raw(t, func(c net.Conn) {
-		if sessions.Add(1) == 1 {
-			smtptest.Script(nil, func(c net.Conn, cmd string) bool {
-				if cmd == "DATA" {
-					io.WriteString(c, "354 go on\r\n")
-					inData <- struct{}{}
-					io.Copy(io.Discard, c)
-					return true
-				}
-				return false
-			})(c)
-			return
-		}
-		up, err := net.Dial("tcp", good.Addr)
-		if err != nil {
-			return
-		}
-		defer up.Close()
-		go io.Copy(up, c)
-		io.Copy(c, up)
+	remote := dropInDataThenProxy(t, good, func(c net.Conn) {
+		inData <- struct{}{}
+		io.Copy(io.Discard, c)
 	})
 	e.mx("example.net", "192.0.2.1", remote)
 	id := e.enqueue(store.OutboundMessage{MailFrom: "a@freehold.test", Recipients: rcpts("x@example.net")}, testMsg)

@@ -5,10 +5,12 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -221,4 +223,31 @@ func (e *qenv) waitEmpty(d time.Duration) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// dropInDataThenProxy starts a peer whose first session answers DATA with
+// 354 and hands the connection to inData, which ends the session by
+// returning; later sessions are proxied to good, a well-behaved server.
+func dropInDataThenProxy(t *testing.T, good *smtptest.Server, inData func(c net.Conn)) string {
+	var sessions atomic.Int32
+	return smtptest.Raw(t, func(c net.Conn) {
+		if sessions.Add(1) == 1 {
+			smtptest.Script(nil, func(c net.Conn, cmd string) bool {
+				if cmd == "DATA" {
+					io.WriteString(c, "354 go on\r\n")
+					inData(c)
+					return true
+				}
+				return false
+			})(c)
+			return
+		}
+		up, err := net.Dial("tcp", good.Addr)
+		if err != nil {
+			return
+		}
+		defer up.Close()
+		go io.Copy(up, c)
+		io.Copy(c, up)
+	})
 }

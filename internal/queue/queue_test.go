@@ -113,28 +113,9 @@ func TestRetryThenExpireAndNeverBounceABounce(t *testing.T) {
 
 func TestDropMidDataIsRetriedNotLost(t *testing.T) {
 	e := newQEnv(t)
-	var sessions atomic.Int32
 	good := smtptest.NewServer(t, smtptest.Options{})
-	flaky := smtptest.Raw(t, func(c net.Conn) {
-		if sessions.Add(1) == 1 {
-			smtptest.Script(nil, func(c net.Conn, cmd string) bool {
-				if cmd == "DATA" {
-					io.WriteString(c, "354 go on\r\n")
-					c.Read(make([]byte, 16))
-					return true // drop the connection mid-DATA
-				}
-				return false
-			})(c)
-			return
-		}
-		// Later sessions are proxied to a well-behaved server.
-		up, err := net.Dial("tcp", good.Addr)
-		if err != nil {
-			return
-		}
-		defer up.Close()
-		go io.Copy(up, c)
-		io.Copy(c, up)
+	flaky := dropInDataThenProxy(t, good, func(c net.Conn) {
+		c.Read(make([]byte, 16)) // then drop the connection mid-DATA
 	})
 	e.mx("flaky.example", "192.0.2.1", flaky)
 	r, _ := e.start()
