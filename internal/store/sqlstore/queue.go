@@ -57,26 +57,34 @@ func scanQueued(sc interface{ Scan(...any) error }) (store.OutboundMessage, erro
 	return m, err
 }
 
+// scanQueue reads every row of a queueCols query, closing rows, and
+// indexes the messages by ID so recipients can be attached to them.
+func scanQueue(rows *sql.Rows, err error) ([]store.OutboundMessage, map[store.QueueID]int, error) {
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var out []store.OutboundMessage
+	idx := make(map[store.QueueID]int)
+	for rows.Next() {
+		m, err := scanQueued(rows)
+		if err != nil {
+			return nil, nil, err
+		}
+		idx[m.ID] = len(out)
+		out = append(out, m)
+	}
+	return out, idx, rows.Err()
+}
+
 // QueueList implements store.Queue, oldest first.
 func (s *Store) QueueList(ctx context.Context) ([]store.OutboundMessage, error) {
 	var out []store.OutboundMessage
 	err := s.readTx(ctx, func(r runner) error {
-		rows, err := r.query(ctx, "SELECT "+queueCols+" FROM queue_messages ORDER BY id")
+		var idx map[store.QueueID]int
+		var err error
+		out, idx, err = scanQueue(r.query(ctx, "SELECT "+queueCols+" FROM queue_messages ORDER BY id"))
 		if err != nil {
-			return err
-		}
-		idx := make(map[store.QueueID]int)
-		for rows.Next() {
-			m, err := scanQueued(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			idx[m.ID] = len(out)
-			out = append(out, m)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		return queryRecipients(ctx, r, func(id store.QueueID, rc store.OutboundRecipient) {

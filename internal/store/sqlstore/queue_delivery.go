@@ -255,29 +255,15 @@ func (s *Store) QueueHeld(ctx context.Context, acct store.AccountID) ([]store.Ou
 	var out []store.OutboundMessage
 	now := nanos(s.now())
 	err := s.readTx(ctx, func(r runner) error {
-		out = out[:0]
-		rows, err := r.query(ctx, "SELECT "+queueCols+` FROM queue_messages
-			WHERE hold_until > ? AND (account_id = ? OR ? = 0) ORDER BY hold_until, id`, now, acct, acct)
+		var err error
+		out, _, err = scanQueue(r.query(ctx, "SELECT "+queueCols+` FROM queue_messages
+			WHERE hold_until > ? AND (account_id = ? OR ? = 0) ORDER BY hold_until, id`, now, acct, acct))
 		if err != nil {
 			return err
 		}
-		idx := map[store.QueueID]int{}
-		for rows.Next() {
-			m, err := scanQueued(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			idx[m.ID] = len(out)
-			out = append(out, m)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
 		for i := range out {
-			err := queryRecipients(ctx, r, func(id store.QueueID, rc store.OutboundRecipient) {
-				out[idx[id]].Recipients = append(out[idx[id]].Recipients, rc)
+			err := queryRecipients(ctx, r, func(_ store.QueueID, rc store.OutboundRecipient) {
+				out[i].Recipients = append(out[i].Recipients, rc)
 			}, "SELECT "+recipientCols+" FROM queue_recipients WHERE queue_id = ? ORDER BY idx", out[i].ID)
 			if err != nil {
 				return err
