@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"freehold/internal/blob"
+	"freehold/internal/blob/memblob"
 	"freehold/internal/message"
 	"freehold/internal/store"
 	"freehold/internal/store/postgres"
@@ -24,41 +24,6 @@ import (
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
-
-// memBlobs is an in-memory blob.Store for tests.
-type memBlobs struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (b *memBlobs) Put(_ context.Context, r io.Reader) (blob.ID, int64, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return "", 0, err
-	}
-	id := blob.Sum(data)
-	b.mu.Lock()
-	b.m[id] = data
-	b.mu.Unlock()
-	return id, int64(len(data)), nil
-}
-
-func (b *memBlobs) Open(_ context.Context, id blob.ID) (io.ReadCloser, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	d, ok := b.m[id]
-	if !ok {
-		return nil, blob.ErrNotFound
-	}
-	return io.NopCloser(bytes.NewReader(d)), nil
-}
-
-func (b *memBlobs) Delete(_ context.Context, id blob.ID) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	delete(b.m, id)
-	return nil
-}
 
 // fakeSubmitter records what it is asked to send.
 type fakeSubmitter struct {
@@ -104,7 +69,7 @@ func (c *testClock) advance(d time.Duration) {
 type testEnv struct {
 	t      testing.TB
 	st     Store
-	blobs  *memBlobs
+	blobs  *memblob.Store
 	srv    *Server
 	http   *httptest.Server
 	sub    *fakeSubmitter
@@ -146,7 +111,7 @@ func newEnvOn(t testing.TB, open func(*testClock) (Store, error)) *testEnv {
 	if err := st.AddDomain(ctx, "example.org"); err != nil {
 		t.Fatal(err)
 	}
-	e := &testEnv{t: t, st: st, blobs: &memBlobs{m: map[string][]byte{}}, sub: &fakeSubmitter{}, clock: clock}
+	e := &testEnv{t: t, st: st, blobs: memblob.New(), sub: &fakeSubmitter{}, clock: clock}
 	for _, a := range []struct {
 		addr string
 		out  *store.Account

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -16,39 +15,10 @@ import (
 	"time"
 
 	"freehold/internal/auth"
-	"freehold/internal/blob"
+	"freehold/internal/blob/memblob"
 	"freehold/internal/store"
 	"freehold/internal/store/sqlite"
 )
-
-type memBlobs struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (b *memBlobs) Put(_ context.Context, r io.Reader) (blob.ID, int64, error) {
-	d, err := io.ReadAll(r)
-	if err != nil {
-		return "", 0, err
-	}
-	id := blob.Sum(d)
-	b.mu.Lock()
-	b.m[id] = d
-	b.mu.Unlock()
-	return id, int64(len(d)), nil
-}
-
-func (b *memBlobs) Open(_ context.Context, id blob.ID) (io.ReadCloser, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	d, ok := b.m[id]
-	if !ok {
-		return nil, blob.ErrNotFound
-	}
-	return io.NopCloser(bytes.NewReader(d)), nil
-}
-
-func (b *memBlobs) Delete(context.Context, blob.ID) error { return nil }
 
 type env struct {
 	t     *testing.T
@@ -87,7 +57,7 @@ func newEnv(t *testing.T) *env {
 	}
 	e := &env{t: t, st: st, now: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC), alice: alice}
 	spa := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "spa") })
-	e.srv = New(Options{Store: st, Blobs: &memBlobs{m: map[string][]byte{}}, Auth: auth.NewAuthenticator(st),
+	e.srv = New(Options{Store: st, Blobs: memblob.New(), Auth: auth.NewAuthenticator(st),
 		SPA: spa, Clock: e.clock, Hostname: "mail.example.org"})
 	e.http = httptest.NewServer(e.srv)
 	t.Cleanup(e.http.Close)
