@@ -155,17 +155,23 @@ func (c *conn) createParents(ctx context.Context, name string) error {
 	return nil
 }
 
+// mailboxArg reads the single mailbox argument " SP mailbox CRLF" that
+// ends DELETE, SUBSCRIBE, UNSUBSCRIBE and GETQUOTAROOT, and decodes it.
+func (c *conn) mailboxArg() (string, error) {
+	var wire string
+	if !c.dec.ExpectSP() || !c.dec.ExpectAString(&wire) {
+		return "", c.dec.Err()
+	}
+	if err := c.endArgs(); err != nil {
+		return "", err
+	}
+	return c.mailboxName(wire)
+}
+
 // Command: DELETE, RFC 9051 §6.3.5. Mailboxes with children are refused:
 // the store has no \Noselect placeholders.
 func cmdDelete(ctx context.Context, c *conn, k *cmd) error {
-	var wire string
-	if !c.dec.ExpectSP() || !c.dec.ExpectAString(&wire) {
-		return c.dec.Err()
-	}
-	if err := c.endArgs(); err != nil {
-		return err
-	}
-	name, err := c.mailboxName(wire)
+	name, err := c.mailboxArg()
 	if err != nil {
 		return err
 	}
@@ -220,14 +226,7 @@ func cmdRename(ctx context.Context, c *conn, k *cmd) error {
 
 // Command: SUBSCRIBE and UNSUBSCRIBE, RFC 9051 §6.3.7 and §6.3.8.
 func cmdSubscribe(ctx context.Context, c *conn, k *cmd) error {
-	var wire string
-	if !c.dec.ExpectSP() || !c.dec.ExpectAString(&wire) {
-		return c.dec.Err()
-	}
-	if err := c.endArgs(); err != nil {
-		return err
-	}
-	name, err := c.mailboxName(wire)
+	name, err := c.mailboxArg()
 	if err != nil {
 		return err
 	}

@@ -9,14 +9,7 @@ import (
 
 // Command: GETQUOTAROOT, RFC 9208 §4.3.
 func cmdGetQuotaRoot(ctx context.Context, c *conn, k *cmd) error {
-	var wire string
-	if !c.dec.ExpectSP() || !c.dec.ExpectAString(&wire) {
-		return c.dec.Err()
-	}
-	if err := c.endArgs(); err != nil {
-		return err
-	}
-	name, err := c.mailboxName(wire)
+	name, err := c.mailboxArg()
 	if err != nil {
 		return err
 	}
