@@ -6,6 +6,8 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 	"net"
 	"os"
 	"os/exec"
@@ -180,4 +182,33 @@ func testContext(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// waitForMessage logs in over IMAP and returns the first message of
+// the INBOX once there is one.
+func (in *instance) waitForMessage(t *testing.T, user, password string) string {
+	t.Helper()
+	c, err := imapclient.DialInsecure(in.ports["imap"], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Login(user, password).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+			t.Fatal(err)
+		}
+		msgs, _ := c.Fetch(imap.SeqSetNum(1), &imap.FetchOptions{BodySection: []*imap.FetchItemBodySection{{Peek: true}}}).Collect()
+		if len(msgs) == 1 {
+			for _, b := range msgs[0].BodySection {
+				return string(b.Bytes)
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("nothing arrived for %s; logs:\n%s", user, in.logs.String())
+	return ""
 }

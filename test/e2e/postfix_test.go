@@ -5,10 +5,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapclient"
 
 	"freehold/internal/smtpclient/smtptest"
 	"freehold/internal/testutil/dnstest"
@@ -32,33 +28,7 @@ func TestPostfixDeliversToFreehold(t *testing.T) {
 	if err := sendPlain(pf.Addr, "alice@sender.test", in.user, "via-postfix@sender.test"); err != nil {
 		t.Fatalf("handing the message to Postfix: %v", err)
 	}
-	c, err := imapclient.DialInsecure(in.ports["imap"], nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Login(in.user, in.password).Wait(); err != nil {
-		t.Fatal(err)
-	}
-	var raw string
-	deadline := time.Now().Add(30 * time.Second)
-	for raw == "" && time.Now().Before(deadline) {
-		if _, err := c.Select("INBOX", nil).Wait(); err != nil {
-			t.Fatal(err)
-		}
-		msgs, _ := c.Fetch(imap.SeqSetNum(1), &imap.FetchOptions{BodySection: []*imap.FetchItemBodySection{{Peek: true}}}).Collect()
-		if len(msgs) == 1 {
-			for _, b := range msgs[0].BodySection {
-				raw = string(b.Bytes)
-			}
-		}
-		if raw == "" {
-			time.Sleep(200 * time.Millisecond)
-		}
-	}
-	if raw == "" {
-		t.Fatalf("Postfix's message never arrived; logs:\n%s", in.logs.String())
-	}
+	raw := in.waitForMessage(t, in.user, in.password)
 	for _, want := range []string{
 		"Message-ID: <via-postfix@sender.test>",
 		"by mx.sender.test (Postfix)", // Postfix's own Received field
