@@ -353,6 +353,37 @@ func (authDir) DeleteAccount(context.Context, store.AccountID) error       { ret
 func (authDir) SetAlias(context.Context, store.Alias) error                { return nil }
 func (authDir) RemoveAlias(context.Context, string) error                  { return nil }
 
+// ehloMX is the EHLO reply of an MX with default options before
+// STARTTLS, as transcript lines for dialog.run.
+const ehloMX = `
+		s: 250-mx.test
+		s: 250-PIPELINING
+		s: 250-SIZE
+		s: 250-8BITMIME
+		s: 250-SMTPUTF8
+		s: 250-ENHANCEDSTATUSCODES
+		s: 250-CHUNKING
+		s: 250-LIMITS
+		s: 250-DSN
+		s: 250 STARTTLS
+`
+
+// ehloSubmissionTLS is the EHLO reply of a submission server with
+// default options once TLS is active, as transcript lines.
+const ehloSubmissionTLS = `
+		s: 250-mx.test
+		s: 250-PIPELINING
+		s: 250-SIZE
+		s: 250-8BITMIME
+		s: 250-SMTPUTF8
+		s: 250-ENHANCEDSTATUSCODES
+		s: 250-CHUNKING
+		s: 250-LIMITS
+		s: 250-DSN
+		s: 250-FUTURERELEASE 2592000
+		s: 250 AUTH PLAIN LOGIN
+`
+
 // dialog drives a connection from a transcript.
 type dialog struct {
 	t         testing.TB

@@ -120,16 +120,7 @@ func TestMXSingleRecipientForClauseAndTLS(t *testing.T) {
 	d.run(`
 		s: 220
 		c: EHLO client.example
-		s: 250-mx.test
-		s: 250-PIPELINING
-		s: 250-SIZE
-		s: 250-8BITMIME
-		s: 250-SMTPUTF8
-		s: 250-ENHANCEDSTATUSCODES
-		s: 250-CHUNKING
-		s: 250-LIMITS
-		s: 250-DSN
-		s: 250 STARTTLS
+		` + ehloMX + `
 		c: STARTTLS
 		s: 220 2.0.0 Ready to start TLS
 		starttls
@@ -263,16 +254,7 @@ func TestMXChunking(t *testing.T) {
 	d.run(`
 		s: 220
 		c: EHLO c.example
-		s: 250-mx.test
-		s: 250-PIPELINING
-		s: 250-SIZE
-		s: 250-8BITMIME
-		s: 250-SMTPUTF8
-		s: 250-ENHANCEDSTATUSCODES
-		s: 250-CHUNKING
-		s: 250-LIMITS
-		s: 250-DSN
-		s: 250 STARTTLS
+		` + ehloMX + `
 		c: BDAT 5
 		c! hello
 		s: 503 5.5.1
@@ -373,16 +355,7 @@ func TestMXUTF8(t *testing.T) {
 		c: MAIL FROM:<a@remote.example> SMTPUTF8
 		s: 555 5.5.4
 		c: EHLO c.example
-		s: 250-mx.test
-		s: 250-PIPELINING
-		s: 250-SIZE
-		s: 250-8BITMIME
-		s: 250-SMTPUTF8
-		s: 250-ENHANCEDSTATUSCODES
-		s: 250-CHUNKING
-		s: 250-LIMITS
-		s: 250-DSN
-		s: 250 STARTTLS
+		` + ehloMX + `
 		c: MAIL FROM:<ärger@remote.example>
 		s: 553 5.6.7
 		c: MAIL FROM:<a@remote.example>
@@ -421,16 +394,7 @@ func TestMXNeverRelays(t *testing.T) {
 	d.run(`
 		s: 220
 		c: EHLO c
-		s: 250-mx.test
-		s: 250-PIPELINING
-		s: 250-SIZE
-		s: 250-8BITMIME
-		s: 250-SMTPUTF8
-		s: 250-ENHANCEDSTATUSCODES
-		s: 250-CHUNKING
-		s: 250-LIMITS
-		s: 250-DSN
-		s: 250 STARTTLS
+		` + ehloMX + `
 		c: MAIL FROM:<alice@example.org>
 		s: 250
 		c: RCPT TO:<victim@remote.example>

@@ -120,16 +120,7 @@ func TestStoreMXDelivery(t *testing.T) {
 	d.run(`
 		s: 220
 		c: EHLO client.example
-		s: 250-mx.test
-		s: 250-PIPELINING
-		s: 250-SIZE
-		s: 250-8BITMIME
-		s: 250-SMTPUTF8
-		s: 250-ENHANCEDSTATUSCODES
-		s: 250-CHUNKING
-		s: 250-LIMITS
-		s: 250-DSN
-		s: 250 STARTTLS
+		` + ehloMX + `
 		c: MAIL FROM:<sender@remote.example>
 		s: 250
 		c: RCPT TO:<Alice+lists@Example.org>
@@ -211,17 +202,7 @@ func TestStoreSubmissionQueuesRemote(t *testing.T) {
 		s: 220
 		starttls
 		c: EHLO laptop
-		s: 250-mx.test
-		s: 250-PIPELINING
-		s: 250-SIZE
-		s: 250-8BITMIME
-		s: 250-SMTPUTF8
-		s: 250-ENHANCEDSTATUSCODES
-		s: 250-CHUNKING
-		s: 250-LIMITS
-		s: 250-DSN
-		s: 250-FUTURERELEASE 2592000 
-		s: 250 AUTH PLAIN LOGIN
+		` + ehloSubmissionTLS + `
 		c: AUTH PLAIN ` + b64("\x00bob@example.org\x00bob-pw") + `
 		s: 235
 		c: MAIL FROM:<team@example.org>

@@ -136,17 +136,7 @@ func TestSubmissionImplicitTLSLogin(t *testing.T) {
 	d.run(`
 		s: 220 mx.test ESMTP
 		c: EHLO laptop
-		s: 250-mx.test
-		s: 250-PIPELINING
-		s: 250-SIZE
-		s: 250-8BITMIME
-		s: 250-SMTPUTF8
-		s: 250-ENHANCEDSTATUSCODES
-		s: 250-CHUNKING
-		s: 250-LIMITS
-		s: 250-DSN
-		s: 250-FUTURERELEASE 2592000 
-		s: 250 AUTH PLAIN LOGIN
+		` + ehloSubmissionTLS + `
 		c: AUTH LOGIN
 		s: 334 VXNlcm5hbWU6
 		c: ` + b64("bob@example.org") + `
@@ -234,16 +224,7 @@ func TestSubmissionQuotaAtRcpt(t *testing.T) {
 	d.run(`
 		s: 220
 		c: EHLO c
-		s: 250-mx.test
-		s: 250-PIPELINING
-		s: 250-SIZE
-		s: 250-8BITMIME
-		s: 250-SMTPUTF8
-		s: 250-ENHANCEDSTATUSCODES
-		s: 250-CHUNKING
-		s: 250-LIMITS
-		s: 250-DSN
-		s: 250 STARTTLS
+		` + ehloMX + `
 		c: MAIL FROM:<a@remote.example> SIZE=5
 		s: 250
 		c: RCPT TO:<full@example.org>
