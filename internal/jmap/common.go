@@ -353,12 +353,12 @@ type queryChangesResponse struct {
 	Added         []addedItem `json:"added"`
 }
 
-// queryDelta computes a /queryChanges answer from the current results and
-// the ids that changed since the old state: every changed id is reported
-// removed, and those in the current results added back at their index.
-// This is exact for clients (RFC 8620 §5.6 allows removing ids that were
-// not in the old results) and needs no copy of old results.
-func queryDelta(current []string, changed map[string]bool, maxChanges int) ([]string, []addedItem, error) {
+// answerQueryChanges builds a /queryChanges response from the current
+// results and the ids that changed since the old state: every changed id
+// is reported removed, and those in the current results added back at
+// their index. This is exact for clients (RFC 8620 §5.6 allows removing
+// ids that were not in the old results) and needs no copy of old results.
+func answerQueryChanges(a *queryChangesArgs, newState store.ModSeq, current []string, changed map[string]bool) (*queryChangesResponse, error) {
 	removed := make([]string, 0, len(changed))
 	for id := range changed {
 		removed = append(removed, id)
@@ -370,10 +370,16 @@ func queryDelta(current []string, changed map[string]bool, maxChanges int) ([]st
 			added = append(added, addedItem{ID: id, Index: i})
 		}
 	}
-	if maxChanges > 0 && len(removed)+len(added) > maxChanges {
-		return nil, nil, methodErr(errTooManyChanges, "more than maxChanges changes")
+	if a.MaxChanges != nil && *a.MaxChanges > 0 && len(removed)+len(added) > *a.MaxChanges {
+		return nil, methodErr(errTooManyChanges, "more than maxChanges changes")
 	}
-	return removed, added, nil
+	resp := &queryChangesResponse{AccountID: a.AccountID, OldQueryState: a.SinceQueryState,
+		NewQueryState: stateString(newState), Removed: removed, Added: added}
+	if a.CalculateTotal {
+		n := len(current)
+		resp.Total = &n
+	}
+	return resp, nil
 }
 
 // filterOperator parses a FilterOperator's operator (RFC 8620 §5.5).

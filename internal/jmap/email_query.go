@@ -300,21 +300,7 @@ func emailQueryChanges(ctx context.Context, c *call) (any, error) {
 			}
 		}
 	}
-	max := 0
-	if a.MaxChanges != nil {
-		max = *a.MaxChanges
-	}
-	removed, added, err := queryDelta(res.ids, changed, max)
-	if err != nil {
-		return nil, err
-	}
-	resp := &queryChangesResponse{AccountID: a.AccountID, OldQueryState: a.SinceQueryState,
-		NewQueryState: stateString(page.newHigh), Removed: removed, Added: added}
-	if a.CalculateTotal {
-		n := len(res.ids)
-		resp.Total = &n
-	}
-	return resp, nil
+	return answerQueryChanges(&a, page.newHigh, res.ids, changed)
 }
 
 // countFromMailbox answers the total of the queries a mailbox list makes

@@ -699,19 +699,5 @@ func submissionQueryChanges(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	max := 0
-	if a.MaxChanges != nil {
-		max = *a.MaxChanges
-	}
-	removed, added, err := queryDelta(ids, changed, max)
-	if err != nil {
-		return nil, err
-	}
-	resp := &queryChangesResponse{AccountID: a.AccountID, OldQueryState: a.SinceQueryState,
-		NewQueryState: stateString(page.newHigh), Removed: removed, Added: added}
-	if a.CalculateTotal {
-		n := len(ids)
-		resp.Total = &n
-	}
-	return resp, nil
+	return answerQueryChanges(&a, page.newHigh, ids, changed)
 }
