@@ -23,6 +23,23 @@ func openDSN(t *testing.T, dsn string) store.Store {
 	return s
 }
 
+// twoNodes opens two stores on one fresh database, as two nodes do, with
+// the domain example.org added. The context ends with the test.
+func twoNodes(t *testing.T) (a, b store.Store, ctx context.Context) {
+	dsn := pgtest.Start(t)
+	a, b = openDSN(t, dsn), openDSN(t, dsn)
+	t.Cleanup(func() {
+		b.Close()
+		a.Close()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	if err := a.AddDomain(ctx, "example.org"); err != nil {
+		t.Fatal(err)
+	}
+	return a, b, ctx
+}
+
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openDSN(t, pgtest.Start(t)) })
 }
@@ -31,15 +48,7 @@ func TestStore(t *testing.T) {
 // committed by one wakes the other's Listen, and concurrent deliveries
 // through both get distinct UIDs.
 func TestTwoNodes(t *testing.T) {
-	dsn := pgtest.Start(t)
-	a, b := openDSN(t, dsn), openDSN(t, dsn)
-	defer a.Close()
-	defer b.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := a.AddDomain(ctx, "example.org"); err != nil {
-		t.Fatal(err)
-	}
+	a, b, ctx := twoNodes(t)
 	acct, err := a.CreateAccount(ctx, store.NewAccount{Address: "alice@example.org"})
 	if err != nil {
 		t.Fatal(err)
@@ -96,15 +105,7 @@ func TestTwoNodes(t *testing.T) {
 // opposite orders and deadlock; the loser's request is retried, so every
 // delivery succeeds.
 func TestOppositeOrder(t *testing.T) {
-	dsn := pgtest.Start(t)
-	a, b := openDSN(t, dsn), openDSN(t, dsn)
-	defer a.Close()
-	defer b.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := a.AddDomain(ctx, "example.org"); err != nil {
-		t.Fatal(err)
-	}
+	a, b, ctx := twoNodes(t)
 	var ids []store.AccountID
 	for _, name := range []string{"x", "y"} {
 		acct, err := a.CreateAccount(ctx, store.NewAccount{Address: name + "@example.org"})
