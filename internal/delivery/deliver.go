@@ -321,46 +321,52 @@ func localTargets(rcpts []Recipient) ([]store.DeliveryTarget, map[store.AccountI
 // address once. A remote target reached through an alias records the
 // address the sender used as its original recipient (RFC 3461 ORCPT).
 func remoteRecipients(rcpts []Recipient) []store.OutboundRecipient {
-	var out []store.OutboundRecipient
-	seen := map[string]bool{}
-	for _, r := range rcpts {
-		for _, a := range r.Route.Remote {
-			k := strings.ToLower(a)
-			if seen[k] {
-				continue
-			}
-			seen[k] = true
-			out = append(out, store.OutboundRecipient{Address: a, Notify: r.Notify, ORcpt: orcpt(r, a)})
-		}
-	}
-	return out
+	var s outboundSet
+	s.addRemote(rcpts)
+	return s.out
 }
 
 // heldRecipients lists every recipient of a held message once: each
 // local account under its primary address, then the remote addresses,
 // in the order first seen.
 func heldRecipients(rcpts []Recipient) []store.OutboundRecipient {
-	var out []store.OutboundRecipient
-	seen := map[string]bool{}
-	add := func(r Recipient, a string) {
-		k := strings.ToLower(a)
-		if seen[k] {
-			return
-		}
-		seen[k] = true
-		out = append(out, store.OutboundRecipient{Address: a, Notify: r.Notify, ORcpt: orcpt(r, a)})
-	}
+	var s outboundSet
 	for _, r := range rcpts {
 		for _, t := range r.Route.Local {
-			add(r, t.Address)
+			s.add(r, t.Address)
 		}
 	}
+	s.addRemote(rcpts)
+	return s.out
+}
+
+// outboundSet collects queue recipients, each address once
+// (case-insensitively), in the order first added.
+type outboundSet struct {
+	out  []store.OutboundRecipient
+	seen map[string]bool
+}
+
+// add adds target a of recipient r unless its address is already in.
+func (s *outboundSet) add(r Recipient, a string) {
+	k := strings.ToLower(a)
+	if s.seen[k] {
+		return
+	}
+	if s.seen == nil {
+		s.seen = map[string]bool{}
+	}
+	s.seen[k] = true
+	s.out = append(s.out, store.OutboundRecipient{Address: a, Notify: r.Notify, ORcpt: orcpt(r, a)})
+}
+
+// addRemote adds the remote targets of all recipients.
+func (s *outboundSet) addRemote(rcpts []Recipient) {
 	for _, r := range rcpts {
 		for _, a := range r.Route.Remote {
-			add(r, a)
+			s.add(r, a)
 		}
 	}
-	return out
 }
 
 // orcpt is the ORCPT of target a of recipient r: the one the client
