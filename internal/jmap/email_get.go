@@ -53,44 +53,45 @@ func (v *emailView) wantsRaw() bool {
 // newEmailView validates the property arguments of Email/get or
 // Email/parse.
 func newEmailView(a *emailGetArgs, known, defaults []string) (*emailView, error) {
-	v := &emailView{props: map[string]bool{}, fetchText: a.FetchTextBodyValues, fetchHTML: a.FetchHTMLBodyValues,
+	v := &emailView{fetchText: a.FetchTextBodyValues, fetchHTML: a.FetchHTMLBodyValues,
 		fetchAll: a.FetchAllBodyValues, maxValue: a.MaxBodyValueBytes}
 	if a.MaxBodyValueBytes < 0 {
 		return nil, invalidArgs("maxBodyValueBytes is negative")
 	}
-	props := defaults
-	if a.Properties != nil {
-		props = *a.Properties
-	}
-	for _, p := range props {
-		if hp, ok := parseHeaderProp(p); ok {
-			v.headers = append(v.headers, hp)
-			continue
-		}
-		if !slices.Contains(known, p) {
-			return nil, invalidArgs("unknown property %q", p)
-		}
-		v.props[p] = true
+	var err error
+	if v.props, v.headers, err = splitProps(a.Properties, defaults, known, "property"); err != nil {
+		return nil, err
 	}
 	if slices.Contains(known, "id") {
 		v.props["id"] = true
 	}
-	v.bodyProps = map[string]bool{}
-	bp := defaultBodyPartProps
-	if a.BodyProperties != nil {
-		bp = *a.BodyProperties
-	}
-	for _, p := range bp {
-		if hp, ok := parseHeaderProp(p); ok {
-			v.bodyHeader = append(v.bodyHeader, hp)
-			continue
-		}
-		if !slices.Contains(bodyPartProps, p) {
-			return nil, invalidArgs("unknown body property %q", p)
-		}
-		v.bodyProps[p] = true
+	if v.bodyProps, v.bodyHeader, err = splitProps(a.BodyProperties, defaultBodyPartProps, bodyPartProps, "body property"); err != nil {
+		return nil, err
 	}
 	return v, nil
+}
+
+// splitProps parses a requested property list, defaults when null, into
+// the known names and the header:* forms (RFC 8621 §4.1.3); any other
+// name is invalidArguments, reported as an unknown what.
+func splitProps(req *[]string, defaults, known []string, what string) (map[string]bool, []headerProp, error) {
+	list := defaults
+	if req != nil {
+		list = *req
+	}
+	names := map[string]bool{}
+	var headers []headerProp
+	for _, p := range list {
+		if hp, ok := parseHeaderProp(p); ok {
+			headers = append(headers, hp)
+			continue
+		}
+		if !slices.Contains(known, p) {
+			return nil, nil, invalidArgs("unknown %s %q", what, p)
+		}
+		names[p] = true
+	}
+	return names, headers, nil
 }
 
 // emailGet implements Email/get (RFC 8621 §4.2).
