@@ -145,14 +145,6 @@ func (e *Encoder) AString(s string) *Encoder {
 	return e.raw(s)
 }
 
-// NString writes NIL for "" when nilIfEmpty, else a string.
-func (e *Encoder) NString(s string, isNil bool) *Encoder {
-	if isNil {
-		return e.raw("NIL")
-	}
-	return e.String(s)
-}
-
 // Literal writes a synchronising literal (servers never wait).
 func (e *Encoder) Literal(b []byte) *Encoder {
 	e.Byte('{').Number64(int64(len(b))).raw("}\r\n")
