@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"freehold/internal/blob"
+	"freehold/internal/message"
 	"freehold/internal/store"
 )
 
@@ -207,7 +208,7 @@ func (s *Server) renderEmail(ctx context.Context, v *emailView, m *store.Message
 		set("size", m.Size)
 		set("receivedAt", m.ReceivedAt.UTC().Format(time.RFC3339))
 	} else {
-		env, preview, hasAtt = summarize(raw)
+		env, preview, hasAtt = message.Summarize(raw)
 	}
 	s.renderEnvelope(v, out, env)
 	if v.props["hasAttachment"] {

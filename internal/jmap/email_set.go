@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"freehold/internal/message"
 	"freehold/internal/store"
 )
 
@@ -110,7 +111,7 @@ func (c *call) storeMessage(ctx context.Context, raw []byte, mboxes []store.Mail
 		c.s.log.Error("email create: blob", "err", err)
 		return nil, &SetError{Type: setForbidden, Description: "the message could not be stored"}
 	}
-	env, preview, att := summarize(raw)
+	env, preview, att := message.Summarize(raw)
 	entry, err := c.s.st.Append(ctx, acct, mboxes[0], store.NewMessage{BlobID: blobID, Size: size, ReceivedAt: received,
 		Envelope: env, Preview: preview, HasAttachment: att, Keywords: kw})
 	if err != nil {
