@@ -73,16 +73,23 @@ var ErrNoFrom = errors.New("msgauth: message has no From address")
 // domain of its From address. A domain without keys gives nil and no
 // error: the message goes out unsigned.
 func (s *Signer) Sign(ctx context.Context, raw []byte) ([]byte, error) {
-	fields, _ := headerFields(raw)
+	fields, bodyAt := headerFields(raw)
 	domains, ok := fromDomains(fields)
 	if !ok || len(domains) != 1 {
 		return nil, ErrNoFrom
 	}
-	return s.SignDomain(ctx, domains[0], raw)
+	return s.sign(ctx, domains[0], raw, fields, bodyAt)
 }
 
 // SignDomain is Sign for an explicit signing domain (d=).
 func (s *Signer) SignDomain(ctx context.Context, domain string, raw []byte) ([]byte, error) {
+	fields, bodyAt := headerFields(raw)
+	return s.sign(ctx, domain, raw, fields, bodyAt)
+}
+
+// sign signs raw, whose header fields and body offset the caller has
+// already split, so the header is parsed once per message.
+func (s *Signer) sign(ctx context.Context, domain string, raw []byte, fields []field, bodyAt int) ([]byte, error) {
 	keys, err := s.keys.SigningKeys(ctx, domain)
 	if err != nil {
 		return nil, fmt.Errorf("msgauth: keys of %s: %w", domain, err)
@@ -90,7 +97,6 @@ func (s *Signer) SignDomain(ctx context.Context, domain string, raw []byte) ([]b
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	fields, bodyAt := headerFields(raw)
 	if bodyAt == len(raw) && !bytes.HasSuffix(raw, []byte("\n\n")) && !bytes.HasSuffix(raw, []byte("\r\n\r\n")) {
 		// A message without body: sign it as if the blank line were there,
 		// which is how it is sent.
