@@ -75,7 +75,7 @@ func cmdSelect(ctx context.Context, c *conn, k *cmd) error {
 	}
 	c.sel = sel
 	c.state = stateSelected
-	c.writeSelectResponses(ctx, name)
+	c.writeSelectResponses()
 	if qr != nil && qr.uidValidity == sel.mbox.UIDValidity {
 		if err := c.qresyncReport(ctx, qr); err != nil {
 			return err
@@ -142,7 +142,7 @@ func (c *conn) loadView(ctx context.Context, mbox store.Mailbox, readOnly bool) 
 }
 
 // writeSelectResponses writes the untagged data of SELECT/EXAMINE.
-func (c *conn) writeSelectResponses(ctx context.Context, name string) {
+func (c *conn) writeSelectResponses() {
 	s := c.sel
 	flags := mailboxFlags(s.entries)
 	c.enc.Raw("* FLAGS (").Raw(strings.Join(flags, " ")).Raw(")\r\n")
