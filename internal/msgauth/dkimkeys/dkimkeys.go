@@ -57,7 +57,7 @@ func (m *Manager) now() time.Time {
 // Generate creates a domain's first keys, active at once. It does
 // nothing when the domain already has active keys.
 func (m *Manager) Generate(ctx context.Context, domain string) ([]store.DKIMKey, error) {
-	domain = strings.ToLower(strings.TrimSuffix(domain, "."))
+	domain = canonDomain(domain)
 	keys, err := m.Keys.DKIMKeyList(ctx, domain)
 	if err != nil {
 		return nil, err
@@ -72,13 +72,13 @@ func (m *Manager) Generate(ctx context.Context, domain string) ([]store.DKIMKey,
 
 // Rotate adds a new pending pair of keys to publish in DNS.
 func (m *Manager) Rotate(ctx context.Context, domain string) ([]store.DKIMKey, error) {
-	return m.addPair(ctx, strings.ToLower(strings.TrimSuffix(domain, ".")), store.DKIMPending)
+	return m.addPair(ctx, canonDomain(domain), store.DKIMPending)
 }
 
 // Activate makes the domain's pending keys sign, and moves the keys that
 // signed before them to retiring. It reports whether anything changed.
 func (m *Manager) Activate(ctx context.Context, domain string) (bool, error) {
-	domain = strings.ToLower(strings.TrimSuffix(domain, "."))
+	domain = canonDomain(domain)
 	keys, err := m.Keys.DKIMKeyList(ctx, domain)
 	if err != nil {
 		return false, err
@@ -118,7 +118,7 @@ type TXTLookup interface {
 // them is visible in DNS with the right public key. The app can run it
 // periodically; it reports whether it activated.
 func (m *Manager) ActivatePublished(ctx context.Context, dns TXTLookup, domain string) (bool, error) {
-	domain = strings.ToLower(strings.TrimSuffix(domain, "."))
+	domain = canonDomain(domain)
 	keys, err := m.Keys.DKIMKeyList(ctx, domain)
 	if err != nil {
 		return false, err
@@ -157,7 +157,7 @@ func containsRecord(got []string, want string) bool {
 // Retire deletes a domain's retiring keys, or the one named by selector.
 // An active key is never deleted this way.
 func (m *Manager) Retire(ctx context.Context, domain, selector string) (int, error) {
-	domain = strings.ToLower(strings.TrimSuffix(domain, "."))
+	domain = canonDomain(domain)
 	keys, err := m.Keys.DKIMKeyList(ctx, domain)
 	if err != nil {
 		return 0, err
@@ -312,7 +312,7 @@ func NewKeyring(keys store.DKIMKeys, ttl time.Duration) *Keyring {
 
 // SigningKeys implements msgauth.KeySource.
 func (r *Keyring) SigningKeys(ctx context.Context, domain string) ([]msgauth.SigningKey, error) {
-	domain = strings.ToLower(strings.TrimSuffix(domain, "."))
+	domain = canonDomain(domain)
 	now := r.now()
 	r.mu.Lock()
 	c, ok := r.cache[domain]
@@ -351,4 +351,10 @@ func (r *Keyring) Invalidate(domain string) {
 		return
 	}
 	delete(r.cache, strings.ToLower(domain))
+}
+
+// canonDomain is the form keys are stored and cached under: lower case,
+// without the root dot.
+func canonDomain(d string) string {
+	return strings.ToLower(strings.TrimSuffix(d, "."))
 }
