@@ -246,10 +246,12 @@ func threadKeys(env store.Envelope) []string {
 // that arrives late and links two existing threads joins the oldest and
 // leaves the other as it is.
 func (w *wtx) assignThread(acct store.AccountID, env store.Envelope) (store.ThreadID, error) {
-	keys := threadKeys(env)
+	var args []any // the thread keys, padded: one statement shape per power of two
+	if keys := threadKeys(env); len(keys) > 0 {
+		args = padded(keys)
+	}
 	var found sql.NullInt64
-	if len(keys) > 0 {
-		args := padded(keys)
+	if len(args) > 0 {
 		err := w.queryRow("SELECT MIN(thread_id) FROM message_refs WHERE account_id = ? AND msgid IN ("+placeholders(len(args))+")",
 			append([]any{acct}, args...)...).Scan(&found)
 		if err != nil {
@@ -270,12 +272,18 @@ func (w *wtx) assignThread(acct store.AccountID, env store.Envelope) (store.Thre
 			return 0, err
 		}
 	}
-	for _, k := range keys {
-		if _, err := w.exec("INSERT INTO message_refs (account_id, msgid, thread_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", acct, k, tid); err != nil {
-			return 0, err
-		}
+	if len(args) == 0 {
+		return tid, nil
 	}
-	return tid, nil
+	// One statement for all keys; padding repeats a key, which the
+	// conflict clause absorbs.
+	rows := make([]any, 0, 3*len(args))
+	for _, k := range args {
+		rows = append(rows, acct, k, tid)
+	}
+	_, err := w.exec("INSERT INTO message_refs (account_id, msgid, thread_id) VALUES "+
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", len(args)), ", ")+" ON CONFLICT DO NOTHING", rows...)
+	return tid, err
 }
 
 // addEntry puts a message in a mailbox under the mailbox's next UID.
