@@ -10,6 +10,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 
@@ -73,8 +74,8 @@ func (h *Handler) thunderbird(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query().Get("emailaddress")
 	if q == "" {
 		host := strings.ToLower(r.Host)
-		if i := strings.LastIndexByte(host, ':'); i > 0 && !strings.Contains(host[i:], "]") {
-			host = host[:i]
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
 		}
 		q = "user@" + strings.TrimPrefix(host, "autoconfig.")
 	}

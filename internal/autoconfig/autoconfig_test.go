@@ -64,6 +64,10 @@ func TestThunderbird(t *testing.T) {
 	if code, _ := get(t, req); code != 200 {
 		t.Errorf("by host: status %d", code)
 	}
+	req.Host = "autoconfig.example.org:8443"
+	if code, _ := get(t, req); code != 200 {
+		t.Errorf("by host with port: status %d", code)
+	}
 	// Not for a domain that is not ours.
 	req, _ = http.NewRequest("GET", s.URL+"/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=x%40other.org", nil)
 	if code, _ := get(t, req); code != 404 {
