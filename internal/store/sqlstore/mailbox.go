@@ -68,6 +68,11 @@ func scanMailbox(sc interface{ Scan(...any) error }) (store.Mailbox, error) {
 	return m, err
 }
 
+// scanFunc adapts a function to scanMailbox's argument.
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
+
 // scanMailboxes reads every row of a mailboxCols query, closing rows.
 func scanMailboxes(rows *sql.Rows, err error) ([]store.Mailbox, error) {
 	if err != nil {
@@ -125,15 +130,15 @@ func (s *Store) MailboxStatus(ctx context.Context, acct store.AccountID, id stor
 	var st store.MailboxStatus
 	err := s.readTx(ctx, func(r runner) error {
 		var hi int64
-		var sub int64
-		err := r.queryRow(ctx, "SELECT "+mailboxCols+", highest_modseq FROM mailboxes WHERE id = ? AND account_id = ?", id, acct).
-			Scan(&st.ID, &st.AccountID, &st.Name, &st.SpecialUse, &st.UIDValidity, &st.UIDNext, &sub, &st.ModSeq, &hi)
+		row := r.queryRow(ctx, "SELECT "+mailboxCols+", highest_modseq FROM mailboxes WHERE id = ? AND account_id = ?", id, acct)
+		var err error
+		// highest_modseq follows mailboxCols; scanMailbox reads the rest.
+		st.Mailbox, err = scanMailbox(scanFunc(func(dest ...any) error { return row.Scan(append(dest, &hi)...) }))
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("mailbox %d", id)
 		} else if err != nil {
 			return err
 		}
-		st.Subscribed = sub != 0
 		st.HighestModSeq = store.ModSeq(hi)
 		return r.queryRow(ctx, `SELECT COUNT(*), CAST(COALESCE(SUM(1 - seen), 0) AS BIGINT),
 			CAST(COALESCE(SUM(deleted), 0) AS BIGINT), CAST(COALESCE(SUM(size), 0) AS BIGINT)
