@@ -382,6 +382,33 @@ func answerQueryChanges(a *queryChangesArgs, newState store.ModSeq, current []st
 	return resp, nil
 }
 
+// matchOperator evaluates a FilterOperator (RFC 8620 §5.5) whose
+// conditions are tested by match.
+func matchOperator[T any](operator string, conds []T, match func(*T) (bool, error)) (bool, error) {
+	op, err := filterOperator(operator)
+	if err != nil {
+		return false, err
+	}
+	n := 0
+	for i := range conds {
+		ok, err := match(&conds[i])
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			n++
+		}
+	}
+	switch op {
+	case "AND":
+		return n == len(conds), nil
+	case "OR":
+		return n > 0, nil
+	default:
+		return n == 0, nil
+	}
+}
+
 // filterOperator parses a FilterOperator's operator (RFC 8620 §5.5).
 func filterOperator(op string) (string, error) {
 	switch strings.ToUpper(op) {

@@ -253,28 +253,9 @@ func (f *mailboxFilter) match(m store.Mailbox, byName map[string]store.Mailbox, 
 		return false, invalidArgs("filter nested too deeply")
 	}
 	if f.Operator != "" {
-		op, err := filterOperator(f.Operator)
-		if err != nil {
-			return false, err
-		}
-		n := 0
-		for i := range f.Conditions {
-			ok, err := f.Conditions[i].match(m, byName, depth+1)
-			if err != nil {
-				return false, err
-			}
-			if ok {
-				n++
-			}
-		}
-		switch op {
-		case "AND":
-			return n == len(f.Conditions), nil
-		case "OR":
-			return n > 0, nil
-		default:
-			return n == 0, nil
-		}
+		return matchOperator(f.Operator, f.Conditions, func(g *mailboxFilter) (bool, error) {
+			return g.match(m, byName, depth+1)
+		})
 	}
 	obj := mailboxObject(m, byName, store.MailboxCounts{})
 	if f.ParentID != nil {

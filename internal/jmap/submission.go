@@ -523,21 +523,9 @@ func (f *submissionFilter) match(c *call, obj map[string]any, depth int) (bool, 
 		return false, invalidArgs("filter nested too deeply")
 	}
 	if f.Operator != "" {
-		op, err := filterOperator(f.Operator)
-		if err != nil {
-			return false, err
-		}
-		n := 0
-		for i := range f.Conditions {
-			ok, err := f.Conditions[i].match(c, obj, depth+1)
-			if err != nil {
-				return false, err
-			}
-			if ok {
-				n++
-			}
-		}
-		return op == "AND" && n == len(f.Conditions) || op == "OR" && n > 0 || op == "NOT" && n == 0, nil
+		return matchOperator(f.Operator, f.Conditions, func(g *submissionFilter) (bool, error) {
+			return g.match(c, obj, depth+1)
+		})
 	}
 	in := func(ids []string, v any) bool {
 		if ids == nil {
