@@ -153,15 +153,15 @@ func (c *conn) cmdBDAT(arg string) reply {
 	case st != stRcpt && st != stBDAT:
 		return c.skipChunk(size, replyBadSequence)
 	}
-	tx := c.tx
-	if tx.bdatBytes+size > c.srv.opts.MaxMessageBytes {
+	// c.data holds exactly the chunks of this transaction: MAIL emptied it.
+	if int64(c.data.Len())+size > c.srv.opts.MaxMessageBytes {
 		r := c.skipChunk(size, replyTooBig)
 		if !c.quit {
 			c.refuse(r.withDetail("BDAT over "+strconv.FormatInt(c.srv.opts.MaxMessageBytes, 10)+" octets", nil))
 		}
 		return r
 	}
-	tx.bdat = true
+	c.tx.bdat = true
 	c.readTimeout = c.srv.opts.DataTimeout
 	if _, err := io.CopyN(&c.data, c.br, size); err != nil {
 		c.refuse(reply{code: 421}.withDetail("reading BDAT chunk", err))
@@ -169,7 +169,6 @@ func (c *conn) cmdBDAT(arg string) reply {
 		c.quit = true
 		return reply{}
 	}
-	tx.bdatBytes += size
 	if !last {
 		return reply{code: 250, status: "2.0.0", text: strconv.FormatInt(size, 10) + " octets received"}
 	}

@@ -15,13 +15,12 @@ import (
 // transaction is one mail transaction, from MAIL to the end of its data
 // (RFC 5321 §3.3).
 type transaction struct {
-	id        string
-	from      string // reverse-path as received; "" for <>
-	size      int64  // SIZE parameter (RFC 1870), 0 if absent
-	utf8      bool   // SMTPUTF8 parameter (RFC 6531)
-	rcpts     []delivery.Recipient
-	bdat      bool  // a BDAT chunk was received (RFC 3030)
-	bdatBytes int64 // octets received in BDAT chunks
+	id    string
+	from  string // reverse-path as received; "" for <>
+	size  int64  // SIZE parameter (RFC 1870), 0 if absent
+	utf8  bool   // SMTPUTF8 parameter (RFC 6531)
+	rcpts []delivery.Recipient
+	bdat  bool // a BDAT chunk was received (RFC 3030)
 
 	dsnRet   string    // RET (RFC 3461 §4.3), upper case
 	dsnEnvID string    // ENVID (RFC 3461 §4.4), decoded
