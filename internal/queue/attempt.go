@@ -11,6 +11,7 @@ import (
 
 	"freehold/internal/blob"
 	"freehold/internal/maillog"
+	"freehold/internal/message"
 	"freehold/internal/smtpclient"
 	"freehold/internal/store"
 )
@@ -275,11 +276,6 @@ func (r *Runner) original(ctx context.Context, m store.OutboundMessage) ([]byte,
 	if err != nil {
 		return nil, err
 	}
-	if i := bytes.Index(b, []byte("\r\n\r\n")); i >= 0 {
-		return b[:i+2], nil
-	}
-	if i := bytes.Index(b, []byte("\n\n")); i >= 0 {
-		return b[:i+1], nil
-	}
-	return b, nil
+	header, _ := message.SplitHeader(b)
+	return header, nil
 }

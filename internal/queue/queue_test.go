@@ -111,6 +111,27 @@ func TestRetryThenExpireAndNeverBounceABounce(t *testing.T) {
 	}
 }
 
+// With RET=HDRS the DSN returns the original's header and not its body
+// (RFC 3461 §4.3).
+func TestBounceReturnsHeadersOnly(t *testing.T) {
+	e := newQEnv(t)
+	srv := smtptest.NewServer(t, smtptest.Options{Rcpt: func(string) error {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "user unknown"}
+	}})
+	e.mx("example.net", "192.0.2.1", srv.Addr)
+	r, _ := e.start()
+	e.enqueue(store.OutboundMessage{Account: 1, MailFrom: "alice@freehold.test", DSNRet: "HDRS",
+		Recipients: rcpts("gone@example.net")}, testMsg)
+	r.Kick()
+	raw := string(e.local.wait(t, 1, 5*time.Second)[0].Raw)
+	if !strings.Contains(raw, "Content-Type: text/rfc822-headers") || !strings.Contains(raw, "Message-ID: <m1@freehold.test>\r\n") {
+		t.Errorf("DSN lacks the original's header:\n%s", raw)
+	}
+	if strings.Contains(raw, "Hello.") {
+		t.Errorf("DSN returns the body despite RET=HDRS:\n%s", raw)
+	}
+}
+
 func TestDropMidDataIsRetriedNotLost(t *testing.T) {
 	e := newQEnv(t)
 	good := smtptest.NewServer(t, smtptest.Options{})
