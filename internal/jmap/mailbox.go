@@ -401,23 +401,7 @@ func mailboxQueryIDs(ctx context.Context, c *call, a *queryArgs) ([]string, erro
 
 // mailboxQuery implements Mailbox/query (RFC 8621 §2.3).
 func mailboxQuery(ctx context.Context, c *call) (any, error) {
-	var a queryArgs
-	if err := c.decode(&a); err != nil {
-		return nil, err
-	}
-	limit, capped, err := c.checkQuery(&a)
-	if err != nil {
-		return nil, err
-	}
-	_, state, err := c.state(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ids, err := mailboxQueryIDs(ctx, c, &a)
-	if err != nil {
-		return nil, err
-	}
-	return answerQuery(ids, &a, limit, capped, state)
+	return c.queryAll(ctx, func(a *queryArgs) ([]string, error) { return mailboxQueryIDs(ctx, c, a) })
 }
 
 // mailboxQueryChanges implements Mailbox/queryChanges (RFC 8621 §2.4).

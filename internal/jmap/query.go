@@ -1,6 +1,7 @@
 package jmap
 
 import (
+	"context"
 	"encoding/json"
 )
 
@@ -83,11 +84,27 @@ func window(ids []string, a *queryArgs, limit int) (int, []string, error) {
 	return start, out, nil
 }
 
-// answerQuery builds the /query response (RFC 8620 §5.5) for a type whose
-// full, sorted result ids is in hand: it windows ids, and reports the
-// total when asked and the limit when the server's cap applied.
-func answerQuery(ids []string, a *queryArgs, limit int, capped bool, state string) (*queryResponse, error) {
-	pos, win, err := window(ids, a, limit)
+// queryAll answers a /query (RFC 8620 §5.5) for a type whose full, sorted
+// result list computes from the arguments: it windows the list, and
+// reports the total when asked and the limit when the server's cap applied.
+func (c *call) queryAll(ctx context.Context, list func(*queryArgs) ([]string, error)) (*queryResponse, error) {
+	var a queryArgs
+	if err := c.decode(&a); err != nil {
+		return nil, err
+	}
+	limit, capped, err := c.checkQuery(&a)
+	if err != nil {
+		return nil, err
+	}
+	_, state, err := c.state(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := list(&a)
+	if err != nil {
+		return nil, err
+	}
+	pos, win, err := window(ids, &a, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -639,23 +639,7 @@ func cmpInt(a, b int64) int {
 
 // submissionQuery implements EmailSubmission/query (RFC 8621 §7.3).
 func submissionQuery(ctx context.Context, c *call) (any, error) {
-	var a queryArgs
-	if err := c.decode(&a); err != nil {
-		return nil, err
-	}
-	limit, capped, err := c.checkQuery(&a)
-	if err != nil {
-		return nil, err
-	}
-	_, state, err := c.state(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ids, err := submissionQueryIDs(ctx, c, a.Filter, a.Sort)
-	if err != nil {
-		return nil, err
-	}
-	return answerQuery(ids, &a, limit, capped, state)
+	return c.queryAll(ctx, func(a *queryArgs) ([]string, error) { return submissionQueryIDs(ctx, c, a.Filter, a.Sort) })
 }
 
 // submissionQueryChanges implements EmailSubmission/queryChanges
