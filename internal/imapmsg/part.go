@@ -1,8 +1,6 @@
 package imapmsg
 
-import (
-	"freehold/internal/store"
-)
+import ()
 
 // Part is one MIME entity of a parsed message: the message itself, a
 // part of a multipart, or the message a message/rfc822 part encapsulates.
@@ -117,12 +115,4 @@ func (p *Part) Walk(fn func(*Part) bool) bool {
 // left as written.
 func DecodeHeader(s string) string {
 	return decodeWords(s)
-}
-
-// ParseEnvelope returns the store's summary of a message header (decoded
-// subject and display names, addresses, Date, Message-ID, In-Reply-To,
-// References), as stored with every message and used by SEARCH, SORT and
-// THREAD. Group names are dropped; their members are kept.
-func ParseEnvelope(raw []byte) store.Envelope {
-	return parseStoreEnvelope(headerBlock(raw))
 }

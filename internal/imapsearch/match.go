@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"freehold/internal/imapmsg"
+	"freehold/internal/message"
 	"freehold/internal/store"
 )
 
@@ -338,7 +339,7 @@ func (e *eval) envelope() (*store.Envelope, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := imapmsg.ParseEnvelope(raw)
+	env := message.HeaderEnvelope(raw)
 	e.env = &env
 	return e.env, nil
 }

@@ -2,11 +2,11 @@ package imapsearch
 
 import (
 	"errors"
+	"freehold/internal/message"
 	"strings"
 	"testing"
 	"time"
 
-	"freehold/internal/imapmsg"
 	"freehold/internal/store"
 )
 
@@ -45,7 +45,7 @@ const testMessage = "From: =?UTF-8?Q?J=C3=B6rg?= Schmidt <jorg@example.de>\r\n" 
 // candidate returns the test message as candidate 3 (UID 30) and counts
 // how often its bytes are loaded.
 func candidate(loads *int) Candidate {
-	env := imapmsg.ParseEnvelope([]byte(testMessage))
+	env := message.HeaderEnvelope([]byte(testMessage))
 	return Candidate{
 		Seq: 3, UID: 30,
 		Keywords:     []string{"$flagged", "$seen", "project"},

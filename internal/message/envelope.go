@@ -232,3 +232,10 @@ func cleanID(s string) string {
 	s = cleanText(s)
 	return strings.ReplaceAll(s, " ", "")
 }
+
+// HeaderEnvelope is the envelope of a raw message, read from its header
+// only (Summarize without the body scan).
+func HeaderEnvelope(raw []byte) store.Envelope {
+	hb, _ := SplitHeader(raw)
+	return Envelope(ParseHeader(hb))
+}
