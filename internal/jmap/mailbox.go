@@ -406,32 +406,11 @@ func mailboxQuery(ctx context.Context, c *call) (any, error) {
 
 // mailboxQueryChanges implements Mailbox/queryChanges (RFC 8621 §2.4).
 func mailboxQueryChanges(ctx context.Context, c *call) (any, error) {
-	var a queryChangesArgs
-	if err := c.decode(&a); err != nil {
-		return nil, err
-	}
-	if err := c.checkAccount(a.AccountID); err != nil {
-		return nil, err
-	}
-	page, err := c.readChanges(ctx, a.SinceQueryState, maxLogRead, mailboxOfChange)
-	if err != nil {
-		return nil, err
-	}
-	if page.more {
-		return nil, methodErr(errCannotCalculateChanges, "too many changes")
-	}
-	changed := map[string]bool{}
-	for _, ch := range page.changes {
-		if ch.Kind == store.ChangeMailbox {
-			changed[mailboxIDString(store.MailboxID(ch.ID))] = true
-		}
-	}
-	qa := queryArgs{AccountID: a.AccountID, Filter: a.Filter, Sort: a.Sort}
-	ids, err := mailboxQueryIDs(ctx, c, &qa)
-	if err != nil {
-		return nil, err
-	}
-	return answerQueryChanges(&a, page.newHigh, ids, changed)
+	return c.queryChangesAll(ctx, fullQueryChanges{
+		kind: store.ChangeMailbox, read: mailboxOfChange,
+		format: func(n int64) string { return mailboxIDString(store.MailboxID(n)) },
+		list:   func(a *queryArgs) ([]string, error) { return mailboxQueryIDs(ctx, c, a) },
+	})
 }
 
 // validMailboxName checks a JMAP mailbox name (one component).

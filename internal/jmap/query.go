@@ -3,6 +3,8 @@ package jmap
 import (
 	"context"
 	"encoding/json"
+
+	"freehold/internal/store"
 )
 
 // queryArgs are the arguments of a standard /query (RFC 8620 §5.5), with
@@ -117,4 +119,43 @@ func (c *call) queryAll(ctx context.Context, list func(*queryArgs) ([]string, er
 		resp.Limit = &limit
 	}
 	return resp, nil
+}
+
+// fullQueryChanges describes, for queryChangesAll, a type whose results
+// compute in full from the arguments.
+type fullQueryChanges struct {
+	kind   store.ChangeKind                 // log entries of this kind name changed objects
+	read   func(store.Change) (int64, bool) // readChanges' selector for the type's log
+	format func(int64) string               // an object's JMAP id
+	list   func(*queryArgs) ([]string, error)
+}
+
+// queryChangesAll answers a /queryChanges (RFC 8620 §5.6) for such a
+// type: every object logged since the old state counts as changed.
+func (c *call) queryChangesAll(ctx context.Context, t fullQueryChanges) (*queryChangesResponse, error) {
+	var a queryChangesArgs
+	if err := c.decode(&a); err != nil {
+		return nil, err
+	}
+	if err := c.checkAccount(a.AccountID); err != nil {
+		return nil, err
+	}
+	page, err := c.readChanges(ctx, a.SinceQueryState, maxLogRead, t.read)
+	if err != nil {
+		return nil, err
+	}
+	if page.more {
+		return nil, methodErr(errCannotCalculateChanges, "too many changes")
+	}
+	changed := map[string]bool{}
+	for _, ch := range page.changes {
+		if ch.Kind == t.kind {
+			changed[t.format(ch.ID)] = true
+		}
+	}
+	ids, err := t.list(&queryArgs{AccountID: a.AccountID, Filter: a.Filter, Sort: a.Sort})
+	if err != nil {
+		return nil, err
+	}
+	return answerQueryChanges(&a, page.newHigh, ids, changed)
 }

@@ -645,31 +645,12 @@ func submissionQuery(ctx context.Context, c *call) (any, error) {
 // submissionQueryChanges implements EmailSubmission/queryChanges
 // (RFC 8621 §7.4).
 func submissionQueryChanges(ctx context.Context, c *call) (any, error) {
-	var a queryChangesArgs
-	if err := c.decode(&a); err != nil {
-		return nil, err
-	}
-	if err := c.checkAccount(a.AccountID); err != nil {
-		return nil, err
-	}
-	page, err := c.readChanges(ctx, a.SinceQueryState, maxLogRead, func(ch store.Change) (int64, bool) {
-		return ch.ID, ch.Kind == store.ChangeSubmission
+	return c.queryChangesAll(ctx, fullQueryChanges{
+		kind: store.ChangeSubmission,
+		read: func(ch store.Change) (int64, bool) {
+			return ch.ID, ch.Kind == store.ChangeSubmission
+		},
+		format: func(n int64) string { return submissionIDString(store.SubmissionID(n)) },
+		list:   func(a *queryArgs) ([]string, error) { return submissionQueryIDs(ctx, c, a.Filter, a.Sort) },
 	})
-	if err != nil {
-		return nil, err
-	}
-	if page.more {
-		return nil, methodErr(errCannotCalculateChanges, "too many changes")
-	}
-	changed := map[string]bool{}
-	for _, ch := range page.changes {
-		if ch.Kind == store.ChangeSubmission {
-			changed[submissionIDString(store.SubmissionID(ch.ID))] = true
-		}
-	}
-	ids, err := submissionQueryIDs(ctx, c, a.Filter, a.Sort)
-	if err != nil {
-		return nil, err
-	}
-	return answerQueryChanges(&a, page.newHigh, ids, changed)
 }
