@@ -255,21 +255,21 @@ func (s *Store) QueueHeld(ctx context.Context, acct store.AccountID) ([]store.Ou
 	var out []store.OutboundMessage
 	now := nanos(s.now())
 	err := s.readTx(ctx, func(r runner) error {
+		const held = "hold_until > ? AND (account_id = ? OR ? = 0)"
+		var idx map[store.QueueID]int
 		var err error
-		out, _, err = scanQueue(r.query(ctx, "SELECT "+queueCols+` FROM queue_messages
-			WHERE hold_until > ? AND (account_id = ? OR ? = 0) ORDER BY hold_until, id`, now, acct, acct))
+		out, idx, err = scanQueue(r.query(ctx, "SELECT "+queueCols+" FROM queue_messages WHERE "+held+" ORDER BY hold_until, id",
+			now, acct, acct))
 		if err != nil {
 			return err
 		}
-		for i := range out {
-			err := queryRecipients(ctx, r, func(_ store.QueueID, rc store.OutboundRecipient) {
+		// One query for all their recipients, in the same snapshot.
+		return queryRecipients(ctx, r, func(id store.QueueID, rc store.OutboundRecipient) {
+			if i, ok := idx[id]; ok {
 				out[i].Recipients = append(out[i].Recipients, rc)
-			}, "SELECT "+recipientCols+" FROM queue_recipients WHERE queue_id = ? ORDER BY idx", out[i].ID)
-			if err != nil {
-				return err
 			}
-		}
-		return nil
+		}, "SELECT "+recipientCols+" FROM queue_recipients WHERE queue_id IN (SELECT id FROM queue_messages WHERE "+held+
+			") ORDER BY queue_id, idx", now, acct, acct)
 	})
 	return out, err
 }
