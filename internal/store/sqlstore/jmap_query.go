@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -25,19 +26,12 @@ func (q *sqlQuery) add(text string, args ...any) {
 	q.args = append(q.args, args...)
 }
 
-func (s *Store) dynQuery(ctx context.Context, q *sqlQuery) (rowsLike, error) {
+func (s *Store) dynQuery(ctx context.Context, q *sqlQuery) (*sql.Rows, error) {
 	text := q.b.String()
 	if s.d.Numbered {
 		text = numberPlaceholders(text)
 	}
 	return s.r.sql.QueryContext(ctx, text, q.args...)
-}
-
-type rowsLike interface {
-	Next() bool
-	Scan(...any) error
-	Err() error
-	Close() error
 }
 
 func numberPlaceholders(q string) string {
