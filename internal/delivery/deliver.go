@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"freehold/internal/blob"
+	"freehold/internal/mail"
 	"freehold/internal/maillog"
 	"freehold/internal/message"
 	"freehold/internal/store"
@@ -376,7 +377,7 @@ func orcpt(r Recipient, a string) string {
 	if r.ORcpt != "" || strings.EqualFold(a, r.Address) {
 		return r.ORcpt
 	}
-	return OriginalRecipient(r.Address)
+	return mail.OriginalRecipient(r.Address)
 }
 
 func addresses(rs []store.OutboundRecipient) []string {

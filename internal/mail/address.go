@@ -1,5 +1,6 @@
 // Package mail holds the leaf types every part of Freehold shares: addresses
-// and domains. It depends on the standard library only.
+// and domains, and the xtext encoding SMTP carries them in (RFC 3461). It
+// depends on the standard library and x/net/idna only.
 package mail
 
 import (

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"freehold/internal/mail"
 )
 
 // transaction runs MAIL, RCPT and DATA (RFC 5321 §3.3), pipelined when the
@@ -189,7 +191,7 @@ func mailCommand(cn *conn, env Envelope, utf8 bool) string {
 			b.WriteString(" RET=" + env.Ret)
 		}
 		if env.EnvID != "" && printableASCII(env.EnvID) {
-			b.WriteString(" ENVID=" + xtext(env.EnvID))
+			b.WriteString(" ENVID=" + mail.EncodeXtext(env.EnvID))
 		}
 	}
 	return b.String()
@@ -240,18 +242,4 @@ func printableASCII(s string) bool {
 		}
 	}
 	return true
-}
-
-// xtext encodes a DSN parameter (RFC 3461 §4).
-func xtext(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '!' || c > '~' || c == '+' || c == '=' {
-			fmt.Fprintf(&b, "+%02X", c)
-		} else {
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
 }

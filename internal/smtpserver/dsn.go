@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"freehold/internal/delivery"
+	"freehold/internal/mail"
 )
 
 // DSN parameters (RFC 3461 §4). They are validated here and carried to
@@ -38,7 +38,7 @@ func parseRet(v string) (string, error) {
 // parseEnvID decodes ENVID=xtext (§4.4). The decoded identifier must be
 // printable US-ASCII of at most 100 characters.
 func parseEnvID(v string) (string, error) {
-	id, err := delivery.DecodeXtext(v)
+	id, err := mail.DecodeXtext(v)
 	if err != nil {
 		return "", fmt.Errorf("%w: ENVID: %v", errBadDSN, err)
 	}
@@ -114,12 +114,12 @@ func parseORcpt(v string, smtputf8 bool) (string, error) {
 			}
 			return r
 		}, addr)
-		if _, err := delivery.DecodeXtext(ascii); err != nil {
+		if _, err := mail.DecodeXtext(ascii); err != nil {
 			return "", fmt.Errorf("%w: ORCPT: %v", errBadDSN, err)
 		}
 		return v, nil
 	}
-	if _, err := delivery.DecodeXtext(addr); err != nil {
+	if _, err := mail.DecodeXtext(addr); err != nil {
 		return "", fmt.Errorf("%w: ORCPT: %v", errBadDSN, err)
 	}
 	return v, nil
