@@ -35,6 +35,12 @@ func writeProblem(w http.ResponseWriter, p problem) {
 	_ = json.NewEncoder(w).Encode(p)
 }
 
+// WriteProblem answers a request-level error with a problem of type
+// about:blank, for the HTTP endpoints served beside the API.
+func WriteProblem(w http.ResponseWriter, status int, detail string) {
+	writeProblem(w, problem{Type: "about:blank", Status: status, Detail: detail})
+}
+
 // Method-level error types (RFC 8620 §3.6.2, §5 and RFC 8621).
 const (
 	errServerUnavailable      = "serverUnavailable"

@@ -60,7 +60,7 @@ const maxLoginBody = 8 << 10
 // {"accountId", "username"} and sets the session cookie, or 401.
 func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 	if !s.sameSite(r) {
-		httpError(w, http.StatusForbidden, "cross-site request refused")
+		jmap.WriteProblem(w, http.StatusForbidden, "cross-site request refused")
 		return
 	}
 	var req loginRequest
@@ -70,29 +70,29 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 	case "application/json":
 		b, err := io.ReadAll(body)
 		if err != nil || json.Unmarshal(b, &req) != nil {
-			httpError(w, http.StatusBadRequest, "the body is not a login object")
+			jmap.WriteProblem(w, http.StatusBadRequest, "the body is not a login object")
 			return
 		}
 	case "application/x-www-form-urlencoded":
 		r.Body = body
 		if err := r.ParseForm(); err != nil {
-			httpError(w, http.StatusBadRequest, "the form does not parse")
+			jmap.WriteProblem(w, http.StatusBadRequest, "the form does not parse")
 			return
 		}
 		req.Username, req.Password = r.PostForm.Get("username"), r.PostForm.Get("password")
 	default:
-		httpError(w, http.StatusUnsupportedMediaType, "send JSON or a form")
+		jmap.WriteProblem(w, http.StatusUnsupportedMediaType, "send JSON or a form")
 		return
 	}
 	acct, err := s.o.Auth.Login(r.Context(), req.Username, req.Password)
 	if err != nil {
 		if !errors.Is(err, auth.ErrFailed) {
 			s.log.Error("login", "remote", remoteIP(r), "err", err)
-			httpError(w, http.StatusInternalServerError, "internal error")
+			jmap.WriteProblem(w, http.StatusInternalServerError, "internal error")
 			return
 		}
 		s.log.Info("web login failed", "remote", remoteIP(r), "user", req.Username, "err", err)
-		httpError(w, http.StatusUnauthorized, "wrong address or password")
+		jmap.WriteProblem(w, http.StatusUnauthorized, "wrong address or password")
 		return
 	}
 	token, hash, err := newToken()
@@ -103,7 +103,7 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.log.Error("creating web session", "err", err)
-		httpError(w, http.StatusInternalServerError, "internal error")
+		jmap.WriteProblem(w, http.StatusInternalServerError, "internal error")
 		return
 	}
 	s.log.Info("web login", "remote", remoteIP(r), "account", acct.Address)
@@ -130,13 +130,13 @@ func (s *Server) cookie(value string, maxAge int) *http.Cookie {
 // serveLogout handles POST /logout: the session ends on every node.
 func (s *Server) serveLogout(w http.ResponseWriter, r *http.Request) {
 	if !s.sameSite(r) {
-		httpError(w, http.StatusForbidden, "cross-site request refused")
+		jmap.WriteProblem(w, http.StatusForbidden, "cross-site request refused")
 		return
 	}
 	if c, err := r.Cookie(s.cookieName()); err == nil && c.Value != "" {
 		if err := s.o.Store.DeleteWebSession(r.Context(), tokenHash(c.Value)); err != nil {
 			s.log.Error("deleting web session", "err", err)
-			httpError(w, http.StatusInternalServerError, "internal error")
+			jmap.WriteProblem(w, http.StatusInternalServerError, "internal error")
 			return
 		}
 	}
@@ -175,7 +175,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (store.Acc
 				}
 				if !errors.Is(err, auth.ErrFailed) {
 					s.log.Error("basic auth", "err", err)
-					httpError(w, http.StatusInternalServerError, "internal error")
+					jmap.WriteProblem(w, http.StatusInternalServerError, "internal error")
 					return store.Account{}, false
 				}
 				s.log.Info("jmap basic auth failed", "remote", remoteIP(r), "user", user)
@@ -197,11 +197,11 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (store.Acc
 	// some browsers or proxies), so the request's origin is checked.
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		if sfs := r.Header.Get("Sec-Fetch-Site"); sfs != "" && sfs != "same-origin" && sfs != "none" {
-			httpError(w, http.StatusForbidden, "cross-site request refused")
+			jmap.WriteProblem(w, http.StatusForbidden, "cross-site request refused")
 			return store.Account{}, false
 		}
 	} else if !s.sameSite(r) {
-		httpError(w, http.StatusForbidden, "cross-site request refused: send X-Freehold: 1")
+		jmap.WriteProblem(w, http.StatusForbidden, "cross-site request refused: send X-Freehold: 1")
 		return store.Account{}, false
 	}
 	acct, ok := s.sessionAccount(w, r, c.Value)
@@ -243,15 +243,7 @@ func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("Sec-Fetch-Site") == "" && r.Header.Get("X-Freehold") == "" {
 		w.Header().Set("WWW-Authenticate", `Basic realm="Freehold", charset="UTF-8"`)
 	}
-	httpError(w, http.StatusUnauthorized, "authentication required")
-}
-
-// httpError answers an RFC 7807 problem.
-func httpError(w http.ResponseWriter, status int, detail string) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"type": "about:blank", "status": status, "detail": detail})
+	jmap.WriteProblem(w, http.StatusUnauthorized, "authentication required")
 }
 
 func remoteIP(r *http.Request) string {
