@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -34,6 +35,23 @@ func scanSubmission(sc interface{ Scan(...any) error }) (store.Submission, error
 	return sub, nil
 }
 
+// scanSubmissions reads every row of a submissionCols query, closing rows.
+func scanSubmissions(rows *sql.Rows, err error) ([]store.Submission, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Submission
+	for rows.Next() {
+		sub, err := scanSubmission(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sub)
+	}
+	return out, rows.Err()
+}
+
 // CreateSubmission implements store.Submissions.
 func (s *Store) CreateSubmission(ctx context.Context, sub store.Submission) (store.SubmissionID, error) {
 	var id store.SubmissionID
@@ -60,19 +78,9 @@ func (s *Store) CreateSubmission(ctx context.Context, sub store.Submission) (sto
 func (s *Store) Submissions(ctx context.Context, acct store.AccountID, ids []store.SubmissionID) ([]store.Submission, error) {
 	var out []store.Submission
 	collect := func(q string, args ...any) error {
-		rows, err := s.read().query(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			sub, err := scanSubmission(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, sub)
-		}
-		return rows.Err()
+		subs, err := scanSubmissions(s.read().query(ctx, q, args...))
+		out = append(out, subs...)
+		return err
 	}
 	if ids == nil {
 		err := collect("SELECT "+submissionCols+" FROM jmap_submissions WHERE account_id = ? ORDER BY id", acct)
@@ -122,22 +130,9 @@ func (s *Store) DeleteSubmission(ctx context.Context, acct store.AccountID, id s
 
 // DueSubmissions implements store.Submissions.
 func (s *Store) DueSubmissions(ctx context.Context, now time.Time, limit int) ([]store.Submission, error) {
-	rows, err := s.read().query(ctx, "SELECT "+submissionCols+` FROM jmap_submissions
+	return scanSubmissions(s.read().query(ctx, "SELECT "+submissionCols+` FROM jmap_submissions
 		WHERE undo_status = ? AND send_at <= ? AND claimed_until <= ? ORDER BY send_at LIMIT ?`,
-		store.UndoPending, nanos(now), nanos(now), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.Submission
-	for rows.Next() {
-		sub, err := scanSubmission(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sub)
-	}
-	return out, rows.Err()
+		store.UndoPending, nanos(now), nanos(now), limit))
 }
 
 // ClaimSubmission implements store.Submissions.
