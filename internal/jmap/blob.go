@@ -164,7 +164,7 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 // serveUpload handles POST /jmap/upload/{accountId}/ (RFC 8620 §6.1).
 func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request, acct store.Account) {
 	if r.PathValue("accountId") != accountIDString(acct.ID) {
-		writeProblem(w, problem{Type: "about:blank", Status: http.StatusNotFound, Detail: "no such account"})
+		WriteProblem(w, http.StatusNotFound, "no such account")
 		return
 	}
 	max := s.limits.MaxSizeUpload
@@ -188,7 +188,7 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request, acct store.
 	}
 	if err != nil {
 		s.log.Error("upload", "account", acct.Address, "err", err)
-		writeProblem(w, problem{Type: "about:blank", Status: http.StatusInternalServerError})
+		WriteProblem(w, http.StatusInternalServerError, "")
 		return
 	}
 	typ := r.Header.Get("Content-Type")
@@ -199,7 +199,7 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request, acct store.
 	}
 	if err := s.st.RecordUpload(r.Context(), acct.ID, store.Upload{BlobID: id, Type: typ, Size: size, Created: s.now()}); err != nil {
 		s.log.Error("upload record", "account", acct.Address, "err", err)
-		writeProblem(w, problem{Type: "about:blank", Status: http.StatusInternalServerError})
+		WriteProblem(w, http.StatusInternalServerError, "")
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -215,7 +215,7 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request, acct store.
 // origin.
 func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request, acct store.Account) {
 	notFound := func() {
-		writeProblem(w, problem{Type: "about:blank", Status: http.StatusNotFound, Detail: "no such blob"})
+		WriteProblem(w, http.StatusNotFound, "no such blob")
 	}
 	if r.PathValue("accountId") != accountIDString(acct.ID) {
 		notFound()
@@ -228,7 +228,7 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request, acct stor
 	}
 	if err != nil {
 		s.log.Error("download", "account", acct.Address, "err", err)
-		writeProblem(w, problem{Type: "about:blank", Status: http.StatusInternalServerError})
+		WriteProblem(w, http.StatusInternalServerError, "")
 		return
 	}
 	typ := "application/octet-stream"

@@ -42,7 +42,7 @@ func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, v any) {
 	body, err := json.Marshal(v)
 	if err != nil {
 		s.log.Error("encoding a JSON response", "err", err)
-		writeProblem(w, problem{Type: "about:blank", Status: http.StatusInternalServerError})
+		WriteProblem(w, http.StatusInternalServerError, "")
 		return
 	}
 	body = append(body, '\n')

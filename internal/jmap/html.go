@@ -27,7 +27,7 @@ var inlineTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/
 // request tells the webmail whether to offer loading it).
 func (s *Server) serveHTML(w http.ResponseWriter, r *http.Request, acct store.Account) {
 	notFound := func() {
-		writeProblem(w, problem{Type: "about:blank", Status: http.StatusNotFound, Detail: "no such email"})
+		WriteProblem(w, http.StatusNotFound, "no such email")
 	}
 	id, ok := parseEmailID(r.PathValue("emailId"))
 	if r.PathValue("accountId") != accountIDString(acct.ID) || !ok {
@@ -41,7 +41,7 @@ func (s *Server) serveHTML(w http.ResponseWriter, r *http.Request, acct store.Ac
 	}
 	if err != nil {
 		s.log.Error("html body", "account", acct.Address, "err", err)
-		writeProblem(w, problem{Type: "about:blank", Status: http.StatusInternalServerError})
+		WriteProblem(w, http.StatusInternalServerError, "")
 		return
 	}
 	root := parseMIME(raw)

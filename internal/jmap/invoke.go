@@ -120,7 +120,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, acct store.Acc
 			return
 		}
 		s.log.Error("jmap request", "account", acct.Address, "err", err)
-		writeProblem(w, problem{Type: "about:blank", Status: http.StatusInternalServerError})
+		WriteProblem(w, http.StatusInternalServerError, "")
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")

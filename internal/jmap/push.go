@@ -97,14 +97,14 @@ func (s *Server) serveEventSource(w http.ResponseWriter, r *http.Request, acct s
 	}
 	closeAfter := q.Get("closeafter")
 	if closeAfter != "" && closeAfter != "state" && closeAfter != "no" {
-		writeProblem(w, problem{Type: "about:blank", Status: http.StatusBadRequest, Detail: "closeafter must be state or no"})
+		WriteProblem(w, http.StatusBadRequest, "closeafter must be state or no")
 		return
 	}
 	ping := 0
 	if p := q.Get("ping"); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 0 {
-			writeProblem(w, problem{Type: "about:blank", Status: http.StatusBadRequest, Detail: "ping must be a non-negative integer"})
+			WriteProblem(w, http.StatusBadRequest, "ping must be a non-negative integer")
 			return
 		}
 		if n > 0 {
@@ -113,14 +113,14 @@ func (s *Server) serveEventSource(w http.ResponseWriter, r *http.Request, acct s
 	}
 	flusher, ok := w.(http.Flusher)
 	if !ok {
-		writeProblem(w, problem{Type: "about:blank", Status: http.StatusInternalServerError})
+		WriteProblem(w, http.StatusInternalServerError, "")
 		return
 	}
 	ctx := r.Context()
 	ch := s.st.Listen(ctx, acct.ID)
 	last, err := s.st.HighestModSeq(ctx, acct.ID)
 	if err != nil {
-		writeProblem(w, problem{Type: "about:blank", Status: http.StatusInternalServerError})
+		WriteProblem(w, http.StatusInternalServerError, "")
 		return
 	}
 	h := w.Header()
