@@ -48,11 +48,8 @@ func (s *jmapSubmitter) Submit(ctx context.Context, r jmap.SubmitRequest) (jmap.
 			res.Refused[rc] = "501 5.1.3 bad recipient address"
 			continue
 		}
-		route, err := s.resolver.Resolve(ctx, addr)
+		route, err := s.resolver.ResolveSubmission(ctx, addr, rc)
 		switch {
-		case errors.Is(err, delivery.ErrNotLocal):
-			// An authenticated user may send anywhere: the queue takes it.
-			route = delivery.Route{Remote: []string{rc}}
 		case errors.Is(err, delivery.ErrUnknownRecipient), errors.Is(err, delivery.ErrAliasLoop):
 			res.Refused[rc] = "550 5.1.1 no such user here"
 			continue

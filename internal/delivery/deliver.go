@@ -238,9 +238,8 @@ func (d *Deliverer) hold(ctx context.Context, env Envelope, trace, raw []byte) (
 	if err != nil {
 		return Result{}, err
 	}
-	hb, _ := message.SplitHeader(raw)
 	res := Result{Queue: qid, Queued: addresses(rcpts), Hold: env.HoldUntil,
-		MessageID: message.Envelope(message.ParseHeader(hb)).MessageID}
+		MessageID: message.HeaderEnvelope(raw).MessageID}
 	d.mlog.Queued(ctx, maillog.Queued{Conn: env.Trace.ID, From: env.From, To: res.Queued,
 		Queue: int64(qid), Blob: id, Hold: env.HoldUntil})
 	return res, nil

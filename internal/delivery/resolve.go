@@ -102,6 +102,17 @@ func (r *Resolver) Resolve(ctx context.Context, addr mail.Address) (Route, error
 	return w.route, nil
 }
 
+// ResolveSubmission is Resolve for an authenticated sender, who may send
+// anywhere: an address in no local domain routes to the outbound queue as
+// rcpt, the recipient as the client gave it.
+func (r *Resolver) ResolveSubmission(ctx context.Context, addr mail.Address, rcpt string) (Route, error) {
+	route, err := r.Resolve(ctx, addr)
+	if errors.Is(err, ErrNotLocal) {
+		return Route{Remote: []string{rcpt}}, nil
+	}
+	return route, err
+}
+
 // MaySendAs reports whether the account may use addr as its envelope
 // sender or From: its primary address, that address with a +tag, or an
 // alias whose expansion reaches the account. A catch-all does not count:

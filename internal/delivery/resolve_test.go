@@ -182,3 +182,24 @@ func TestMaySendAs(t *testing.T) {
 		t.Errorf("identities %v", ids)
 	}
 }
+
+func TestResolveSubmission(t *testing.T) {
+	dir := newMemDir("example.org")
+	alice := dir.account("alice@example.org")
+	r := NewResolver(dir, ResolverOptions{})
+	ctx := context.Background()
+	remote, _ := mail.ParseAddress("Bob@Remote.example")
+	route, err := r.ResolveSubmission(ctx, remote, "Bob@Remote.example")
+	if err != nil || len(route.Local) != 0 || len(route.Remote) != 1 || route.Remote[0] != "Bob@Remote.example" {
+		t.Errorf("remote: %+v, %v", route, err)
+	}
+	local, _ := mail.ParseAddress("alice@example.org")
+	route, err = r.ResolveSubmission(ctx, local, "alice@example.org")
+	if err != nil || len(route.Local) != 1 || route.Local[0].Account != alice.ID {
+		t.Errorf("local: %+v, %v", route, err)
+	}
+	nobody, _ := mail.ParseAddress("nobody@example.org")
+	if _, err := r.ResolveSubmission(ctx, nobody, "nobody@example.org"); !errors.Is(err, ErrUnknownRecipient) {
+		t.Errorf("unknown local user: %v", err)
+	}
+}

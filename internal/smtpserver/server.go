@@ -101,6 +101,7 @@ const (
 // Resolver resolves recipients and sender rights (see delivery.Resolver).
 type Resolver interface {
 	Resolve(ctx context.Context, addr mail.Address) (delivery.Route, error)
+	ResolveSubmission(ctx context.Context, addr mail.Address, rcpt string) (delivery.Route, error)
 	MaySendAs(ctx context.Context, acct store.Account, addr mail.Address) (bool, error)
 }
 

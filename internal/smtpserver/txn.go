@@ -2,7 +2,6 @@ package smtpserver
 
 import (
 	"bytes"
-	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -183,9 +182,11 @@ func (c *conn) cmdRCPT(arg string) reply {
 	if err != nil {
 		return c.rejectRcpt(path, replyBadAddress.withDetail(path, err))
 	}
-	route, err := o.Resolver.Resolve(c.ctx, addr)
-	if errors.Is(err, delivery.ErrNotLocal) && c.account != nil {
-		route, err = delivery.Route{Remote: []string{path}}, nil
+	var route delivery.Route
+	if c.account != nil {
+		route, err = o.Resolver.ResolveSubmission(c.ctx, addr, path)
+	} else {
+		route, err = o.Resolver.Resolve(c.ctx, addr)
 	}
 	if err != nil {
 		return c.rejectRcpt(path, recipientError(err))
