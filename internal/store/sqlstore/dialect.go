@@ -58,11 +58,18 @@ func (r *rebinder) rebind(q string) string {
 	if v, ok := r.cache.Load(q); ok {
 		return v.(string)
 	}
+	out := numberPlaceholders(q)
+	r.cache.Store(q, out)
+	return out
+}
+
+// numberPlaceholders rewrites ? placeholders as $1, $2, … (PostgreSQL).
+// sqlstore's queries never contain '?' inside a string literal.
+func numberPlaceholders(q string) string {
 	var b strings.Builder
 	b.Grow(len(q) + 16)
 	n := 0
 	for i := 0; i < len(q); i++ {
-		// sqlstore's queries never contain '?' inside a string literal.
 		if q[i] == '?' {
 			n++
 			b.WriteByte('$')
@@ -71,7 +78,5 @@ func (r *rebinder) rebind(q string) string {
 		}
 		b.WriteByte(q[i])
 	}
-	out := b.String()
-	r.cache.Store(q, out)
-	return out
+	return b.String()
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"freehold/internal/store"
@@ -32,21 +31,6 @@ func (s *Store) dynQuery(ctx context.Context, q *sqlQuery) (*sql.Rows, error) {
 		text = numberPlaceholders(text)
 	}
 	return s.r.sql.QueryContext(ctx, text, q.args...)
-}
-
-func numberPlaceholders(q string) string {
-	var b strings.Builder
-	n := 0
-	for i := 0; i < len(q); i++ {
-		if q[i] == '?' {
-			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
-			continue
-		}
-		b.WriteByte(q[i])
-	}
-	return b.String()
 }
 
 // hasKW is the SQL test "keyword k is in the JSON keyword list col": the
