@@ -18,9 +18,11 @@ type signer interface {
 	Sign(ctx context.Context, raw []byte) ([]byte, error)
 }
 
-// jmapSubmitter sends what JMAP EmailSubmission releases the way SMTP
-// submission does: DKIM-signed, local recipients delivered at once, remote
-// ones queued durably, the queue woken.
+// jmapSubmitter sends what JMAP EmailSubmission submits the way SMTP
+// submission does: DKIM-signed at submission, local recipients delivered
+// at once, remote ones queued durably, the queue woken; or, with a hold
+// (undo delay, send-later), the whole message held in the queue like a
+// FUTURERELEASE message.
 type jmapSubmitter struct {
 	resolver  *delivery.Resolver
 	deliverer *delivery.Deliverer
@@ -41,6 +43,9 @@ func (s *jmapSubmitter) Submit(ctx context.Context, r jmap.SubmitRequest) (jmap.
 		DSNRet:   r.Params["RET"],
 		DSNEnvID: r.Params["ENVID"],
 		Trace:    delivery.Trace{ID: "jmap-" + r.Key, Protocol: "HTTP", Time: time.Now(), Helo: s.hostname},
+	}
+	if r.HoldUntil.After(env.Trace.Time) {
+		env.HoldUntil = r.HoldUntil
 	}
 	for _, rc := range r.Rcpts {
 		addr, err := mail.ParseAddress(rc)

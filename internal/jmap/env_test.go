@@ -25,21 +25,33 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
-// fakeSubmitter records what it is asked to send.
+// fakeSubmitter records what it is asked to send. A held message goes
+// into the store's outbound queue, as delivery holds a FUTURERELEASE
+// message, so that tests see the queue's hold, release and cancel.
 type fakeSubmitter struct {
-	mu   sync.Mutex
-	reqs []SubmitRequest
-	fail error
+	mu    sync.Mutex
+	reqs  []SubmitRequest
+	fail  error
+	queue store.Queue // nil: held messages are only recorded
 }
 
-func (f *fakeSubmitter) Submit(_ context.Context, r SubmitRequest) (SubmitResult, error) {
+func (f *fakeSubmitter) Submit(ctx context.Context, r SubmitRequest) (SubmitResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail != nil {
 		return SubmitResult{}, f.fail
 	}
 	f.reqs = append(f.reqs, r)
-	return SubmitResult{QueueID: store.QueueID(len(f.reqs))}, nil
+	if r.HoldUntil.IsZero() || f.queue == nil {
+		return SubmitResult{QueueID: store.QueueID(len(f.reqs))}, nil
+	}
+	m := store.OutboundMessage{Account: r.Account, MailFrom: r.MailFrom, BlobID: "held", Size: int64(len(r.Raw)),
+		Created: r.HoldUntil, HoldUntil: r.HoldUntil}
+	for _, rc := range r.Rcpts {
+		m.Recipients = append(m.Recipients, store.OutboundRecipient{Address: rc})
+	}
+	id, err := f.queue.Enqueue(ctx, m)
+	return SubmitResult{QueueID: id}, err
 }
 
 func (f *fakeSubmitter) sent() []SubmitRequest {
@@ -111,7 +123,7 @@ func newEnvOn(t testing.TB, open func(*testClock) (Store, error)) *testEnv {
 	if err := st.AddDomain(ctx, "example.org"); err != nil {
 		t.Fatal(err)
 	}
-	e := &testEnv{t: t, st: st, blobs: memblob.New(), sub: &fakeSubmitter{}, clock: clock}
+	e := &testEnv{t: t, st: st, blobs: memblob.New(), sub: &fakeSubmitter{queue: st}, clock: clock}
 	for _, a := range []struct {
 		addr string
 		out  *store.Account

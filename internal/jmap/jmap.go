@@ -158,7 +158,7 @@ type Server struct {
 	upBusy  map[store.AccountID]int
 }
 
-// New returns a Server. Call Run to release pending submissions.
+// New returns a Server. Call HandOverUnqueued once at start.
 func New(o Options) *Server {
 	s := &Server{
 		st:        o.Store,

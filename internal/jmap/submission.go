@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,11 +15,16 @@ import (
 	"freehold/internal/store"
 )
 
-// EmailSubmission (RFC 8621 §7). A submission is stored pending with its
-// sendAt: now plus the user's undo delay, or a later time the client asked
-// for (sendAt via FUTURERELEASE's HOLDUNTIL/HOLDFOR parameters, RFC 4865).
-// Until then it can be cancelled (undoStatus "canceled"); Run releases it
-// to the Submitter when it is due, and it becomes final.
+// EmailSubmission (RFC 8621 §7). Creating a submission hands its message
+// to the Submitter at once, held in the outbound queue until sendAt: now
+// plus the user's undo delay, or a later time the client asked for
+// (FUTURERELEASE's HOLDUNTIL/HOLDFOR parameters, RFC 4865). It is the same
+// hold as an SMTP FUTURERELEASE message's, so the queue's held list and
+// cancel see it too. While held it is "pending" and can be cancelled
+// (undoStatus "canceled", which cancels the queue entry); once the queue
+// releases it, it is "final". The store moves the stored undoStatus with
+// the queue (store.Submission), logging each move, so /changes and push
+// report pending→final and pending→canceled.
 
 func submissionIDString(id store.SubmissionID) string { return formatID(prefixSubmission, int64(id)) }
 
@@ -50,7 +56,7 @@ type deliveryStatus struct {
 	Displayed string `json:"displayed"`
 }
 
-func renderSubmission(sub store.Submission) map[string]any {
+func renderSubmission(sub store.Submission, now time.Time) map[string]any {
 	var params map[string]string
 	_ = json.Unmarshal(sub.MailFromParams, &params)
 	env := envelopeJSON{MailFrom: addressJSON{Email: sub.MailFrom, Parameters: params}}
@@ -71,10 +77,66 @@ func renderSubmission(sub store.Submission) map[string]any {
 		"threadId":       threadIDString(sub.ThreadID),
 		"envelope":       env,
 		"sendAt":         sub.SendAt.UTC().Format(time.RFC3339),
-		"undoStatus":     sub.UndoStatus,
+		"undoStatus":     undoStatus(sub, now),
 		"deliveryStatus": ds,
 		"dsnBlobIds":     []string{},
 		"mdnBlobIds":     []string{},
+	}
+}
+
+// undoStatus is the submission's stored status, except that a pending one
+// whose hold has passed is final: the queue may not have claimed it yet,
+// but it no longer lets it be cancelled (QueueCancel needs the hold ahead).
+func undoStatus(sub store.Submission, now time.Time) string {
+	if sub.UndoStatus == store.UndoPending && sub.QueueID != 0 && !sub.SendAt.After(now) {
+		return store.UndoFinal
+	}
+	return sub.UndoStatus
+}
+
+// queueDeliveryStatus updates a rendered submission's deliveryStatus from
+// its queue entry's recipients (RFC 8621 §7: queued, yes, no), once the
+// queue released it. An entry that has left the queue is done with every
+// recipient, but whether each got it is no longer known.
+func (c *call) queueDeliveryStatus(ctx context.Context, sub store.Submission, obj map[string]any) {
+	dr, _ := obj["deliveryStatus"].(deliveryResult)
+	if sub.QueueID == 0 || dr == nil || obj["undoStatus"] != store.UndoFinal {
+		return
+	}
+	m, err := c.s.st.QueueGet(ctx, sub.QueueID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		for r, st := range dr {
+			if st.Delivered == "queued" {
+				st.Delivered = "unknown"
+				dr[r] = st
+			}
+		}
+		return
+	case err != nil:
+		return
+	}
+	byAddr := map[string]store.OutboundRecipient{}
+	for _, r := range m.Recipients {
+		byAddr[strings.ToLower(r.Address)] = r
+	}
+	for addr, st := range dr {
+		r, ok := byAddr[strings.ToLower(addr)]
+		if !ok || st.Delivered == "no" {
+			continue
+		}
+		switch r.Status {
+		case store.RcptDelivered:
+			st.Delivered, st.SMTPReply = "yes", "250 2.0.0 Delivered"
+		case store.RcptFailed:
+			st.Delivered, st.SMTPReply = "no", r.LastError
+		default:
+			st.Delivered = "queued"
+			if r.LastError != "" {
+				st.SMTPReply = r.LastError
+			}
+		}
+		dr[addr] = st
 	}
 }
 
@@ -110,20 +172,28 @@ func submissionGet(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	now := c.s.now()
+	render := func(sub store.Submission) map[string]any {
+		obj := renderSubmission(sub, now)
+		if want["deliveryStatus"] {
+			c.queueDeliveryStatus(ctx, sub, obj)
+		}
+		return pick(obj, want)
+	}
 	byID := map[string]store.Submission{}
 	for _, s := range subs {
 		byID[submissionIDString(s.ID)] = s
 	}
 	if a.IDs == nil {
 		for _, s := range subs {
-			resp.List = append(resp.List, pick(renderSubmission(s), want))
+			resp.List = append(resp.List, render(s))
 		}
 		return resp, nil
 	}
 	for _, raw := range *a.IDs {
 		id, _ := c.resolveID(raw)
 		if s, ok := byID[id]; ok {
-			resp.List = append(resp.List, pick(renderSubmission(s), want))
+			resp.List = append(resp.List, render(s))
 		} else {
 			resp.NotFound = append(resp.NotFound, raw)
 		}
@@ -148,8 +218,7 @@ func submissionSet(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	emailOf := map[string]store.MessageID{}    // submission id or "#creation id" → email
-	release := map[string]store.SubmissionID{} // creation id → submission to send now
+	emailOf := map[string]store.MessageID{} // submission id or "#creation id" → email
 	for _, cid := range sortedKeys(a.Create) {
 		sub, se := c.submissionCreate(ctx, a.Create[cid])
 		if se != nil {
@@ -160,10 +229,7 @@ func submissionSet(ctx context.Context, c *call) (any, error) {
 		c.req.created[cid] = id
 		emailOf["#"+cid] = sub.EmailID
 		resp.Created[cid] = map[string]any{"id": id, "threadId": threadIDString(sub.ThreadID),
-			"sendAt": sub.SendAt.UTC().Format(time.RFC3339), "undoStatus": store.UndoPending}
-		if !sub.SendAt.After(c.s.now()) {
-			release[cid] = sub.ID
-		}
+			"sendAt": sub.SendAt.UTC().Format(time.RFC3339), "undoStatus": undoStatus(sub, c.s.now())}
 	}
 	for _, id := range sortedKeys(a.Update) {
 		if se := c.submissionUpdate(ctx, id, a.Update[id]); se != nil {
@@ -184,15 +250,6 @@ func submissionSet(ctx context.Context, c *call) (any, error) {
 			continue
 		}
 		resp.Destroyed = append(resp.Destroyed, raw)
-	}
-	// Submissions with no delay go out now, before the answer.
-	for cid, id := range release {
-		if err := c.s.releaseOne(ctx, id); err != nil {
-			// Still pending: Run retries it.
-			c.s.log.Warn("submission release", "id", id, "err", err)
-			continue
-		}
-		resp.Created[cid].(map[string]any)["undoStatus"] = store.UndoFinal
 	}
 	if err := c.onSuccess(ctx, &a, resp, emailOf); err != nil {
 		return nil, err
@@ -322,12 +379,23 @@ func (c *call) submissionCreate(ctx context.Context, raw json.RawMessage) (store
 		return store.Submission{}, &SetError{Type: setForbidden, Description: "the message could not be stored"}
 	}
 	params, _ := json.Marshal(env.MailFrom.Parameters)
+	now := c.s.now()
 	sub := store.Submission{Account: acct.ID, IdentityID: ident.id, EmailID: msg.ID, ThreadID: msg.ThreadID,
-		MailFrom: env.MailFrom.Email, MailFromParams: params, BlobID: blobID, Size: size, Created: c.s.now(),
-		SendAt: sendAt, UndoStatus: store.UndoPending}
+		MailFrom: env.MailFrom.Email, MailFromParams: params, BlobID: blobID, Size: size, Created: now,
+		SendAt: sendAt}
 	for _, r := range env.RcptTo {
 		sub.Rcpts = append(sub.Rcpts, r.Email)
 	}
+	// The message goes to delivery before the submission is stored: a
+	// crash in between leaves a message that is sent (or held and sent)
+	// without its JMAP object, never a submission whose message is lost.
+	key := fmt.Sprintf("email-%d-%d", msg.ID, now.UnixNano())
+	o, err := c.s.submit(ctx, key, sub, out)
+	if err != nil {
+		c.s.log.Warn("submission", "email", msg.ID, "err", err)
+		return store.Submission{}, &SetError{Type: setForbidden, Description: "the message could not be handed to delivery"}
+	}
+	sub.QueueID, sub.UndoStatus, sub.Released, sub.Result = o.QueueID, o.UndoStatus, o.Released, o.Result
 	id, err := c.s.st.CreateSubmission(ctx, sub)
 	if err != nil {
 		return store.Submission{}, storeSetErr(err)
@@ -584,9 +652,10 @@ func submissionQueryIDs(ctx context.Context, c *call, filter, sort json.RawMessa
 	if err != nil {
 		return nil, err
 	}
+	now := c.s.now()
 	var objs []map[string]any
 	for _, s := range subs {
-		o := renderSubmission(s)
+		o := renderSubmission(s, now)
 		o["_n"] = s
 		if f != nil {
 			ok, err := f.match(c, o, 0)

@@ -36,10 +36,53 @@ func (e *testEnv) identityID(acct store.Account) string {
 	return list(r)[0]["id"].(string)
 }
 
+// queue is the test store's outbound queue.
+func (e *testEnv) queue() store.QueueDelivery {
+	e.t.Helper()
+	q, ok := e.st.(store.QueueDelivery)
+	if !ok {
+		e.t.Fatal("the store has no outbound queue")
+	}
+	return q
+}
+
+// held lists the queue ids held for acct, as `freehold queue held` does.
+func (e *testEnv) held(acct store.Account) []store.QueueID {
+	e.t.Helper()
+	ms, err := e.queue().QueueHeld(context.Background(), acct.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var ids []store.QueueID
+	for _, m := range ms {
+		ids = append(ids, m.ID)
+	}
+	return ids
+}
+
+// release runs one claim of the queue runner at the test clock's time and
+// returns the queue ids it took (the messages it sends now).
+func (e *testEnv) release() []store.QueueWork {
+	e.t.Helper()
+	w, err := e.queue().QueueClaim(context.Background(), store.QueueClaim{Now: e.clock.now(), Owner: "test", Lease: time.Minute, Limit: 10})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return w
+}
+
+func (e *testEnv) submission(acct store.Account, id string) map[string]any {
+	e.t.Helper()
+	l := list(e.call1(acct, "EmailSubmission/get", map[string]any{"ids": []string{id}}))
+	if len(l) != 1 {
+		e.t.Fatalf("EmailSubmission/get %s: %v", id, l)
+	}
+	return l[0]
+}
+
 func TestSubmissionUndo(t *testing.T) { testSubmissionUndo(t, newEnv(t)) }
 
 func testSubmissionUndo(t *testing.T, e *testEnv) {
-	ctx := context.Background()
 	draft := e.draft(e.alice, "alice@example.org", "bob@example.org", "hidden@example.net")
 	ident := e.identityID(e.alice)
 	sent := mailboxIDString(e.mailboxID(e.alice, "Sent"))
@@ -64,42 +107,84 @@ func testSubmissionUndo(t *testing.T, e *testEnv) {
 		t.Errorf("moved to Sent: %v", m)
 	}
 	subID := created["id"].(string)
-	// Not due yet: nothing is sent.
-	if n, _ := e.srv.ReleaseDue(ctx); n != 0 || len(e.sub.sent()) != 0 {
-		t.Fatalf("released early")
+	// The message is in the queue at once, held for the undo delay (10 s
+	// by default) like a FUTURERELEASE message: `queue held` lists it.
+	out := e.sub.sent()
+	if len(out) != 1 || !out[0].HoldUntil.Equal(e.clock.now().Add(10*time.Second)) {
+		t.Fatalf("submitted: %+v", out)
 	}
-	// Undo.
+	if held := e.held(e.alice); len(held) != 1 {
+		t.Fatalf("queue held for alice: %v", held)
+	} else if len(e.held(e.bob)) != 0 {
+		t.Errorf("bob sees alice's held message")
+	}
+	if w := e.release(); len(w) != 0 {
+		t.Fatalf("released within the undo delay: %+v", w)
+	}
+	st := e.call1(e.alice, "EmailSubmission/get", map[string]any{"ids": []string{}})["state"].(string)
+	// Undo cancels the queue entry.
 	u := e.call1(e.alice, "EmailSubmission/set", map[string]any{"update": map[string]any{subID: map[string]any{"undoStatus": "canceled"}}})
 	if _, ok := u["updated"].(map[string]any)[subID]; !ok {
 		t.Fatalf("cancel: %v", u)
 	}
-	e.clock.advance(time.Minute)
-	if n, _ := e.srv.ReleaseDue(ctx); n != 0 || len(e.sub.sent()) != 0 {
-		t.Errorf("a canceled submission was sent")
+	if held := e.held(e.alice); len(held) != 0 {
+		t.Errorf("still held after undo: %v", held)
 	}
-	g := list(e.call1(e.alice, "EmailSubmission/get", map[string]any{"ids": []string{subID}}))[0]
-	if g["undoStatus"] != "canceled" {
+	e.clock.advance(time.Minute)
+	if w := e.release(); len(w) != 0 {
+		t.Errorf("a canceled submission was sent: %+v", w)
+	}
+	if g := e.submission(e.alice, subID); g["undoStatus"] != "canceled" {
 		t.Errorf("after cancel: %v", g)
+	}
+	ch := e.call1(e.alice, "EmailSubmission/changes", map[string]any{"sinceState": st})
+	if u := strs(ch["updated"]); len(u) != 1 || u[0] != subID {
+		t.Errorf("changes after undo: %v", ch)
 	}
 
 	// A second one goes out after the delay, without its Bcc header.
 	draft2 := e.draft(e.alice, "alice@example.org", "bob@example.org", "hidden@example.net")
 	r2 := e.call1(e.alice, "EmailSubmission/set", map[string]any{"create": map[string]any{"s2": map[string]any{"identityId": ident, "emailId": draft2}}})
 	sub2 := r2["created"].(map[string]any)["s2"].(map[string]any)["id"].(string)
-	e.clock.advance(11 * time.Second)
-	if n, err := e.srv.ReleaseDue(ctx); n != 1 || err != nil {
-		t.Fatalf("release: %d %v", n, err)
-	}
-	out := e.sub.sent()
-	if len(out) != 1 || out[0].MailFrom != "alice@example.org" || strings.Join(out[0].Rcpts, ",") != "bob@example.org,hidden@example.net" {
+	out = e.sub.sent()
+	if len(out) != 2 || out[1].MailFrom != "alice@example.org" || strings.Join(out[1].Rcpts, ",") != "bob@example.org,hidden@example.net" {
 		t.Fatalf("sent: %+v", out)
 	}
-	if strings.Contains(strings.ToLower(string(out[0].Raw)), "bcc:") || !strings.Contains(string(out[0].Raw), "Subject: Hi") {
-		t.Errorf("raw sent:\n%s", out[0].Raw)
+	if strings.Contains(strings.ToLower(string(out[1].Raw)), "bcc:") || !strings.Contains(string(out[1].Raw), "Subject: Hi") {
+		t.Errorf("raw sent:\n%s", out[1].Raw)
 	}
-	g = list(e.call1(e.alice, "EmailSubmission/get", map[string]any{"ids": []string{sub2}}))[0]
-	if g["undoStatus"] != "final" || g["deliveryStatus"].(map[string]any)["bob@example.org"] == nil {
-		t.Errorf("after release: %v", g)
+	e.clock.advance(11 * time.Second)
+	// The hold has passed: final even before the queue runner claims it,
+	// and no longer cancellable.
+	if g := e.submission(e.alice, sub2); g["undoStatus"] != "final" {
+		t.Errorf("after the delay: %v", g)
+	}
+	st = e.call1(e.alice, "EmailSubmission/get", map[string]any{"ids": []string{}})["state"].(string)
+	w := e.release()
+	if len(w) != 2 { // one work item per recipient domain
+		t.Fatalf("release: %+v", w)
+	}
+	ch = e.call1(e.alice, "EmailSubmission/changes", map[string]any{"sinceState": st})
+	if u := strs(ch["updated"]); len(u) != 1 || u[0] != sub2 {
+		t.Errorf("the queue's release is not a change: %v", ch)
+	}
+	// The recipient's outcome shows in deliveryStatus.
+	for _, work := range w {
+		res := []store.RecipientResult{}
+		for _, i := range work.Index {
+			res = append(res, store.RecipientResult{Index: i, Status: store.RcptDelivered})
+		}
+		if work.Domain == "example.net" {
+			res[0].Status, res[0].LastError = store.RcptFailed, "550 5.1.1 no such user"
+		}
+		if err := e.queue().QueueRecord(context.Background(), store.QueueAttempt{ID: work.Message.ID, Lease: work.Lease, Results: res}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g := e.submission(e.alice, sub2)
+	ds, _ := g["deliveryStatus"].(map[string]any)
+	if g["undoStatus"] != "final" || ds == nil {
+		t.Fatalf("after release: %v", g)
 	}
 	u = e.call1(e.alice, "EmailSubmission/set", map[string]any{"update": map[string]any{sub2: map[string]any{"undoStatus": "canceled"}}})
 	if u["notUpdated"].(map[string]any)[sub2].(map[string]any)["type"] != setCannotUnsend {
@@ -120,12 +205,49 @@ func testSubmissionUndo(t *testing.T, e *testEnv) {
 	}
 }
 
+func TestSubmissionDeliveryStatus(t *testing.T) {
+	e := newEnv(t)
+	ident := e.identityID(e.alice)
+	draft := e.draft(e.alice, "alice@example.org", "bob@example.org", "hidden@example.net")
+	r := e.call1(e.alice, "EmailSubmission/set", map[string]any{"create": map[string]any{"s": map[string]any{"identityId": ident, "emailId": draft}}})
+	sub := r["created"].(map[string]any)["s"].(map[string]any)["id"].(string)
+	e.clock.advance(time.Minute)
+	w := e.release()
+	if len(w) != 2 {
+		t.Fatalf("want one work item per domain: %+v", w)
+	}
+	ds := e.submission(e.alice, sub)["deliveryStatus"].(map[string]any)
+	if ds["bob@example.org"].(map[string]any)["delivered"] != "queued" {
+		t.Errorf("while sending: %v", ds)
+	}
+	for _, work := range w {
+		st := store.RcptDelivered
+		if work.Domain == "example.net" {
+			st = store.RcptFailed
+		}
+		if err := e.queue().QueueRecord(context.Background(), store.QueueAttempt{ID: work.Message.ID, Lease: work.Lease,
+			Results: []store.RecipientResult{{Index: work.Index[0], Status: st, LastError: "550 5.1.1 no such user"}}}); err != nil {
+			t.Fatal(err)
+		}
+		if work.Domain == "example.org" {
+			ds := e.submission(e.alice, sub)["deliveryStatus"].(map[string]any)
+			if ds["bob@example.org"].(map[string]any)["delivered"] != "yes" || ds["hidden@example.net"].(map[string]any)["delivered"] != "queued" {
+				t.Errorf("after bob's delivery: %v", ds)
+			}
+		}
+	}
+	// Done with everyone: the entry has left the queue.
+	ds = e.submission(e.alice, sub)["deliveryStatus"].(map[string]any)
+	if ds["bob@example.org"].(map[string]any)["delivered"] != "unknown" {
+		t.Errorf("after the queue: %v", ds)
+	}
+}
+
 func TestSubmissionSendLaterAndNoDelay(t *testing.T) { testSubmissionSendLaterAndNoDelay(t, newEnv(t)) }
 
 func testSubmissionSendLaterAndNoDelay(t *testing.T, e *testEnv) {
-	ctx := context.Background()
 	ident := e.identityID(e.alice)
-	// Send later with HOLDFOR; it survives a new server on the same store.
+	// Send later with HOLDFOR: the queue holds it for the hour.
 	draft := e.draft(e.alice, "alice@example.org", "bob@example.org")
 	r := e.call1(e.alice, "EmailSubmission/set", map[string]any{"create": map[string]any{"s": map[string]any{
 		"identityId": ident, "emailId": draft,
@@ -135,32 +257,122 @@ func testSubmissionSendLaterAndNoDelay(t *testing.T, e *testEnv) {
 	if c["sendAt"] != e.clock.now().Add(time.Hour).Format(time.RFC3339) {
 		t.Errorf("sendAt: %v", c)
 	}
-	restarted := New(Options{Store: e.st, Blobs: e.blobs, Submitter: e.sub, Clock: e.clock.now})
+	out := e.sub.sent()
+	if len(out) != 1 || !out[0].HoldUntil.Equal(e.clock.now().Add(time.Hour)) || out[0].Params["HOLDFOR"] != "" {
+		t.Fatalf("submitted: %+v", out)
+	}
 	e.clock.advance(30 * time.Minute)
-	if n, _ := restarted.ReleaseDue(ctx); n != 0 {
+	if w := e.release(); len(w) != 0 {
 		t.Errorf("released before HOLDFOR")
 	}
+	if g := e.submission(e.alice, c["id"].(string)); g["undoStatus"] != "pending" {
+		t.Errorf("half way: %v", g)
+	}
 	e.clock.advance(31 * time.Minute)
-	if n, _ := restarted.ReleaseDue(ctx); n != 1 {
+	if w := e.release(); len(w) != 1 {
 		t.Errorf("not released after HOLDFOR")
 	}
-	if p := e.sub.sent()[0].Params; p["HOLDFOR"] != "" {
-		t.Errorf("hold parameter passed on: %v", p)
-	}
 
-	// With no undo delay the message goes out within the call.
+	// With no undo delay the message goes out within the call, unheld.
 	e.call1(e.alice, "Settings/set", map[string]any{"update": map[string]any{"singleton": map[string]any{"undoSendSeconds": 0}}})
 	if s := list(e.call1(e.alice, "Settings/get", nil))[0]; s["undoSendSeconds"] != float64(0) {
 		t.Fatalf("settings: %v", s)
 	}
 	draft = e.draft(e.alice, "alice@example.org", "bob@example.org")
 	r = e.call1(e.alice, "EmailSubmission/set", map[string]any{"create": map[string]any{"s": map[string]any{"identityId": ident, "emailId": draft}}})
-	if c := r["created"].(map[string]any)["s"].(map[string]any); c["undoStatus"] != "final" || len(e.sub.sent()) != 2 {
-		t.Errorf("immediate send: %v, sent %d", c, len(e.sub.sent()))
+	out = e.sub.sent()
+	if c := r["created"].(map[string]any)["s"].(map[string]any); c["undoStatus"] != "final" || len(out) != 2 || !out[1].HoldUntil.IsZero() {
+		t.Errorf("immediate send: %v, sent %+v", c, out)
+	}
+	if held := e.held(e.alice); len(held) != 0 {
+		t.Errorf("held: %v", held)
 	}
 	bad := e.call1(e.alice, "Settings/set", map[string]any{"update": map[string]any{"singleton": map[string]any{"undoSendSeconds": 31}}})
 	if bad["notUpdated"] == nil || len(bad["notUpdated"].(map[string]any)) != 1 {
 		t.Errorf("undoSendSeconds 31 accepted: %v", bad)
+	}
+}
+
+// TestSubmissionQueueCancel: cancelling the held message from the command
+// line (QueueCancel of any account) cancels the submission too.
+func TestSubmissionQueueCancel(t *testing.T) {
+	e := newEnv(t)
+	ident := e.identityID(e.alice)
+	draft := e.draft(e.alice, "alice@example.org", "bob@example.org")
+	r := e.call1(e.alice, "EmailSubmission/set", map[string]any{"create": map[string]any{"s": map[string]any{"identityId": ident, "emailId": draft}}})
+	sub := r["created"].(map[string]any)["s"].(map[string]any)["id"].(string)
+	held := e.held(e.alice)
+	if len(held) != 1 {
+		t.Fatalf("held: %v", held)
+	}
+	st := e.call1(e.alice, "EmailSubmission/get", map[string]any{"ids": []string{}})["state"].(string)
+	if err := e.queue().QueueCancel(context.Background(), held[0], 0); err != nil {
+		t.Fatal(err)
+	}
+	if g := e.submission(e.alice, sub); g["undoStatus"] != "canceled" {
+		t.Errorf("after queue cancel: %v", g)
+	}
+	ch := e.call1(e.alice, "EmailSubmission/changes", map[string]any{"sinceState": st})
+	if u := strs(ch["updated"]); len(u) != 1 || u[0] != sub {
+		t.Errorf("changes: %v", ch)
+	}
+	u := e.call1(e.alice, "EmailSubmission/set", map[string]any{"update": map[string]any{sub: map[string]any{"undoStatus": "canceled"}}})
+	if u["notUpdated"].(map[string]any)[sub].(map[string]any)["type"] != setCannotUnsend {
+		t.Errorf("cancel twice: %v", u)
+	}
+}
+
+// TestSubmissionHandOverUnqueued: a pending submission stored before
+// submissions were held in the queue is handed to the queue at start,
+// held until its sendAt, once.
+func TestSubmissionHandOverUnqueued(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	ident := e.identityID(e.alice)
+	draft := e.draft(e.alice, "alice@example.org", "bob@example.org")
+	en, _ := parseEmailID(draft)
+	msgs, err := e.st.Messages(ctx, e.alice.ID, []store.MessageID{en})
+	if err != nil || len(msgs) != 1 {
+		t.Fatal(msgs, err)
+	}
+	identN, _ := parseID(prefixIdentity, ident)
+	sendAt := e.clock.now().Add(time.Hour)
+	legacy := func(at time.Time) store.SubmissionID {
+		id, err := e.st.CreateSubmission(ctx, store.Submission{Account: e.alice.ID, IdentityID: identN, EmailID: en, ThreadID: msgs[0].ThreadID,
+			MailFrom: "alice@example.org", MailFromParams: []byte(`{"HOLDFOR":"3600"}`), Rcpts: []string{"bob@example.org"},
+			BlobID: msgs[0].BlobID, Size: msgs[0].Size, Created: e.clock.now(), SendAt: at, UndoStatus: store.UndoPending})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	later, due := legacy(sendAt), legacy(e.clock.now().Add(-time.Minute))
+	if n, err := e.srv.HandOverUnqueued(ctx); n != 2 || err != nil {
+		t.Fatalf("hand-over: %d %v", n, err)
+	}
+	out := e.sub.sent()
+	if len(out) != 2 {
+		t.Fatalf("submitted: %+v", out)
+	}
+	for _, r := range out {
+		if r.Params["HOLDFOR"] != "" {
+			t.Errorf("hold parameter passed on: %v", r.Params)
+		}
+	}
+	if !out[0].HoldUntil.IsZero() || !out[1].HoldUntil.Equal(sendAt) {
+		t.Errorf("holds: %v, %v", out[0].HoldUntil, out[1].HoldUntil)
+	}
+	if g := e.submission(e.alice, submissionIDString(later)); g["undoStatus"] != "pending" {
+		t.Errorf("later: %v", g)
+	}
+	if g := e.submission(e.alice, submissionIDString(due)); g["undoStatus"] != "final" {
+		t.Errorf("due: %v", g)
+	}
+	if held := e.held(e.alice); len(held) != 1 {
+		t.Errorf("held: %v", held)
+	}
+	if n, _ := e.srv.HandOverUnqueued(ctx); n != 0 || len(e.sub.sent()) != 2 {
+		t.Errorf("handed over twice")
 	}
 }
 

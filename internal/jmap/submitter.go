@@ -2,18 +2,20 @@ package jmap
 
 import (
 	"context"
+	"time"
 
 	"freehold/internal/store"
 )
 
-// Submitter hands a released EmailSubmission to Freehold's delivery: it
-// delivers to local recipients at once and queues remote ones (through
-// store.Deliver with Outbound, or store.Enqueue), and returns once that is
-// durable. internal/app implements it over the delivery pipeline.
+// Submitter hands an EmailSubmission's message to Freehold's delivery and
+// returns once that is durable. internal/app implements it over the
+// delivery pipeline.
 //
-// The JMAP server keeps a submission in the database until its time has
-// come (the user's undo delay, or a send-later time), so Submit is only
-// called for messages to send now, and cancelling happens before it.
+// With HoldUntil set (the user's undo delay, or a send-later time), the
+// whole message is queued held until then, local recipients included,
+// exactly like an SMTP FUTURERELEASE message: the queue releases it, and
+// cancelling removes the held entry (store.QueueDelivery.QueueCancel).
+// Without, it delivers to local recipients at once and queues remote ones.
 type Submitter interface {
 	Submit(ctx context.Context, r SubmitRequest) (SubmitResult, error)
 }
@@ -21,9 +23,9 @@ type Submitter interface {
 // SubmitRequest is one message to send.
 type SubmitRequest struct {
 	Account store.AccountID
-	// Key identifies the submission. A submission whose release was cut
-	// short by a crash is submitted again with the same Key, so that an
-	// implementation can recognise the duplicate.
+	// Key identifies the submission in traces and logs. A submission
+	// whose hand-over was cut short by a crash is submitted again with
+	// the same Key, so that an implementation can recognise the duplicate.
 	Key string
 	// MailFrom is the envelope sender, already checked as the user's, or
 	// "" for the null reverse-path of a vacation response (RFC 3834 §3.3).
@@ -36,13 +38,17 @@ type SubmitRequest struct {
 	Raw []byte
 	// Params are the MAIL FROM parameters the client asked for
 	// (RFC 8621 §7 envelope), such as ENVID or RET; HOLDFOR and
-	// HOLDUNTIL were already honoured by the submission's hold.
+	// HOLDUNTIL are not among them: they became HoldUntil.
 	Params map[string]string
+	// HoldUntil, when set, holds the message in the outbound queue until
+	// then (FUTURERELEASE, RFC 4865); zero sends it now.
+	HoldUntil time.Time
 }
 
 // SubmitResult is what delivery made of a SubmitRequest.
 type SubmitResult struct {
-	// QueueID is the outbound queue entry for remote recipients, if any.
+	// QueueID is the outbound queue entry: the held message, or the one
+	// for remote recipients if known (0 when nothing was queued).
 	QueueID store.QueueID
 	// Rcpts has one entry per recipient that was refused (address →
 	// SMTP-style reply); absent recipients were accepted.

@@ -195,11 +195,20 @@ const (
 	UndoCanceled = "canceled"
 )
 
-// Submission is a message a JMAP client asked to send (RFC 8621 §7). It
-// waits in the database until SendAt (the user's undo delay, or a later
-// time chosen by the user), then is released to delivery. Keeping it here
-// rather than in memory is what makes undo and send-later survive a
-// restart, and lets any node release it.
+// Submission is a message a JMAP client asked to send (RFC 8621 §7). The
+// message itself goes to the outbound queue when the submission is
+// created, held there until SendAt (the user's undo delay, or a later time
+// chosen by the user) like an SMTP FUTURERELEASE message; this record is
+// the JMAP object, naming its queue entry. One hold for both protocols is
+// what makes undo and send-later survive a restart, work on any node, and
+// show in the queue's held list.
+//
+// UndoStatus is "pending" while the queue holds the message, "final" once
+// the queue released it (or it was delivered at once), "canceled" once the
+// hold was cancelled. The store keeps it in step with the queue: QueueClaim
+// marks the submissions of the entries it releases final, and QueueCancel
+// marks them canceled, each in the same transaction and with a
+// ChangeSubmission in the change log.
 type Submission struct {
 	ID         SubmissionID
 	Account    AccountID
@@ -210,40 +219,60 @@ type Submission struct {
 	// MailFromParams are the envelope's MAIL FROM parameters, as JSON.
 	MailFromParams []byte
 	Rcpts          []string
-	// BlobID is the message to send (as the Email was at submission,
-	// without its Bcc header).
+	// BlobID is the message as submitted (as the Email was, without its
+	// Bcc header).
 	BlobID     string
 	Size       int64
 	Created    time.Time
 	SendAt     time.Time
 	UndoStatus string
-	// ClaimedUntil is the lease of the node releasing it.
+	// QueueID is the outbound queue entry holding or sending the message;
+	// 0 when nothing was queued (every recipient refused, or delivered
+	// locally at once), or for a pending submission stored before
+	// submissions were held in the queue (see UnqueuedSubmissions).
+	QueueID QueueID
+	// ClaimedUntil is the lease of the node handing an unqueued pending
+	// submission to the queue.
 	ClaimedUntil time.Time
-	// Released is when delivery accepted it; Result is the delivery's
-	// answer, as JSON (per-recipient status).
+	// Released is when delivery accepted it; Result is what delivery
+	// answered at submission, as JSON (per-recipient status).
 	Released time.Time
 	Result   []byte
 }
 
 // Submissions keeps EmailSubmissions.
 type Submissions interface {
+	// CreateSubmission stores a submission already handed to delivery
+	// (s.QueueID, s.UndoStatus and s.Result say what became of it).
 	CreateSubmission(ctx context.Context, s Submission) (SubmissionID, error)
 	// Submissions returns the account's submissions (nil ids: all), by id.
 	Submissions(ctx context.Context, acct AccountID, ids []SubmissionID) ([]Submission, error)
-	// CancelSubmission sets a pending submission that no node is
-	// releasing to canceled; ErrInvalid when it is not pending or is
-	// being released.
+	// CancelSubmission cancels a pending submission: it removes its held
+	// queue entry (QueueCancel) and marks it canceled, in one
+	// transaction. ErrInvalid when it is no longer pending (the queue
+	// released it) or is being handed to the queue.
 	CancelSubmission(ctx context.Context, acct AccountID, id SubmissionID) error
 	DeleteSubmission(ctx context.Context, acct AccountID, id SubmissionID) error
-	// DueSubmissions returns up to limit pending submissions, of any
-	// account, whose SendAt is not after now and whose lease has expired.
-	DueSubmissions(ctx context.Context, now time.Time, limit int) ([]Submission, error)
-	// ClaimSubmission takes the lease of a due submission until until and
-	// returns it; false if another node holds it or it is no longer
-	// pending.
+	// UnqueuedSubmissions returns up to limit pending submissions, of any
+	// account, that have no queue entry (stored by a release that kept
+	// them in its own table) and whose lease has expired.
+	UnqueuedSubmissions(ctx context.Context, now time.Time, limit int) ([]Submission, error)
+	// ClaimSubmission takes the lease of an unqueued pending submission
+	// until until and returns it; false if another node holds it or it is
+	// no longer pending and unqueued.
 	ClaimSubmission(ctx context.Context, id SubmissionID, now, until time.Time) (Submission, bool, error)
-	// FinishSubmission marks a claimed submission final with its result.
-	FinishSubmission(ctx context.Context, id SubmissionID, released time.Time, result []byte) error
+	// SubmissionQueued records what delivery made of a claimed submission:
+	// its queue entry (0: none), its status (pending while the queue holds
+	// it, else final) and result; it ends the lease.
+	SubmissionQueued(ctx context.Context, id SubmissionID, q SubmissionOutcome) error
+}
+
+// SubmissionOutcome is the input of Submissions.SubmissionQueued.
+type SubmissionOutcome struct {
+	QueueID    QueueID
+	UndoStatus string
+	Released   time.Time // zero while held
+	Result     []byte
 }
 
 // VacationReplies remembers to whom an account's vacation response went,

@@ -109,28 +109,29 @@ func New(o Options) *Server {
 	return s
 }
 
-// JMAP returns the JMAP server, for the app to reach its Run directly if
-// it prefers.
+// JMAP returns the JMAP server.
 func (s *Server) JMAP() *jmap.Server { return s.jmap }
 
-// Run releases due EmailSubmissions and prunes expired sessions until ctx
-// ends.
+// Run hands EmailSubmissions stored before they were held in the outbound
+// queue to the queue, once, then prunes expired sessions until ctx ends.
 func (s *Server) Run(ctx context.Context) error {
-	go func() {
-		t := time.NewTicker(time.Hour)
-		defer t.Stop()
-		for {
-			if _, err := s.o.Store.PruneWebSessions(ctx, s.now()); err != nil && ctx.Err() == nil {
-				s.log.Warn("pruning web sessions", "err", err)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
+	if n, err := s.jmap.HandOverUnqueued(ctx); err != nil {
+		s.log.Warn("handing submissions to the queue", "err", err)
+	} else if n > 0 {
+		s.log.Info("submissions handed to the queue", "count", n)
+	}
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if _, err := s.o.Store.PruneWebSessions(ctx, s.now()); err != nil && ctx.Err() == nil {
+			s.log.Warn("pruning web sessions", "err", err)
 		}
-	}()
-	return s.jmap.Run(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
 }
 
 // ServeHTTP implements http.Handler. A panic in a handler is logged with

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -10,14 +11,14 @@ import (
 )
 
 const submissionCols = `id, account_id, identity_id, email_id, thread_id, mail_from, mail_from_params, rcpts,
-	blob_id, size, created, send_at, undo_status, claimed_until, released, result`
+	blob_id, size, created, send_at, undo_status, queue_id, claimed_until, released, result`
 
 func scanSubmission(sc interface{ Scan(...any) error }) (store.Submission, error) {
 	var sub store.Submission
 	var params, rcpts, result string
 	var created, sendAt, claimed, released int64
 	err := sc.Scan(&sub.ID, &sub.Account, &sub.IdentityID, &sub.EmailID, &sub.ThreadID, &sub.MailFrom, &params, &rcpts,
-		&sub.BlobID, &sub.Size, &created, &sendAt, &sub.UndoStatus, &claimed, &released, &result)
+		&sub.BlobID, &sub.Size, &created, &sendAt, &sub.UndoStatus, &sub.QueueID, &claimed, &released, &result)
 	if err != nil {
 		return sub, err
 	}
@@ -61,11 +62,11 @@ func (s *Store) CreateSubmission(ctx context.Context, sub store.Submission) (sto
 			status = store.UndoPending
 		}
 		err := w.queryRow(`INSERT INTO jmap_submissions (account_id, identity_id, email_id, thread_id, mail_from,
-			mail_from_params, rcpts, blob_id, size, created, send_at, undo_status, released, result)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			mail_from_params, rcpts, blob_id, size, created, send_at, undo_status, queue_id, released, result)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			sub.Account, sub.IdentityID, sub.EmailID, sub.ThreadID, sub.MailFrom, string(sub.MailFromParams),
 			jsonText(sub.Rcpts), sub.BlobID, sub.Size, nanos(sub.Created), nanos(sub.SendAt), status,
-			nanos(sub.Released), string(sub.Result)).Scan(&id)
+			sub.QueueID, nanos(sub.Released), string(sub.Result)).Scan(&id)
 		if err != nil {
 			return err
 		}
@@ -94,24 +95,41 @@ func (s *Store) Submissions(ctx context.Context, acct store.AccountID, ids []sto
 	return out, err
 }
 
-// CancelSubmission implements store.Submissions.
+// CancelSubmission implements store.Submissions. A queued submission is
+// cancelled through its queue entry with QueueCancel, whose transaction
+// also marks the submission canceled (submissionCanceled): the entry's
+// removal and the new status commit together, so a submission is never
+// shown canceled while its message is still sent, nor the reverse.
 func (s *Store) CancelSubmission(ctx context.Context, acct store.AccountID, id store.SubmissionID) error {
-	return s.write(ctx, func(w *wtx) error {
+	var qid store.QueueID
+	err := s.write(ctx, func(w *wtx) error {
 		var status string
 		var claimed int64
-		err := w.queryRow("SELECT undo_status, claimed_until FROM jmap_submissions WHERE id = ? AND account_id = ?", id, acct).
-			Scan(&status, &claimed)
+		err := w.queryRow("SELECT undo_status, queue_id, claimed_until FROM jmap_submissions WHERE id = ? AND account_id = ?", id, acct).
+			Scan(&status, &qid, &claimed)
 		if err != nil {
 			return notFoundIfNoRows(err, "submission %d", id)
 		}
 		if status != store.UndoPending || claimed > nanos(w.now) {
 			return invalid("submission %d is %s", id, status)
 		}
+		if qid != 0 {
+			return nil
+		}
+		// Stored before submissions were queued, and not yet handed over.
 		if _, err := w.exec("UPDATE jmap_submissions SET undo_status = ? WHERE id = ?", store.UndoCanceled, id); err != nil {
 			return err
 		}
 		return w.logChange(acct, store.Change{Kind: store.ChangeSubmission, Op: store.OpUpdated, ID: int64(id)})
 	})
+	if err != nil || qid == 0 {
+		return err
+	}
+	err = s.QueueCancel(ctx, qid, acct)
+	if errors.Is(err, store.ErrNotFound) {
+		return invalid("submission %d was released", id)
+	}
+	return err
 }
 
 // DeleteSubmission implements store.Submissions.
@@ -128,11 +146,11 @@ func (s *Store) DeleteSubmission(ctx context.Context, acct store.AccountID, id s
 	})
 }
 
-// DueSubmissions implements store.Submissions.
-func (s *Store) DueSubmissions(ctx context.Context, now time.Time, limit int) ([]store.Submission, error) {
+// UnqueuedSubmissions implements store.Submissions.
+func (s *Store) UnqueuedSubmissions(ctx context.Context, now time.Time, limit int) ([]store.Submission, error) {
 	return scanSubmissions(s.read().query(ctx, "SELECT "+submissionCols+` FROM jmap_submissions
-		WHERE undo_status = ? AND send_at <= ? AND claimed_until <= ? ORDER BY send_at LIMIT ?`,
-		store.UndoPending, nanos(now), nanos(now), limit))
+		WHERE undo_status = ? AND queue_id = 0 AND claimed_until <= ? ORDER BY send_at LIMIT ?`,
+		store.UndoPending, nanos(now), limit))
 }
 
 // ClaimSubmission implements store.Submissions.
@@ -141,8 +159,8 @@ func (s *Store) ClaimSubmission(ctx context.Context, id store.SubmissionID, now,
 	var ok bool
 	err := s.write(ctx, func(w *wtx) error {
 		n, err := w.execN(`UPDATE jmap_submissions SET claimed_until = ?
-			WHERE id = ? AND undo_status = ? AND claimed_until <= ? AND send_at <= ?`,
-			nanos(until), id, store.UndoPending, nanos(now), nanos(now))
+			WHERE id = ? AND undo_status = ? AND queue_id = 0 AND claimed_until <= ?`,
+			nanos(until), id, store.UndoPending, nanos(now))
 		if err != nil || n != 1 {
 			ok = false
 			return err
@@ -154,17 +172,71 @@ func (s *Store) ClaimSubmission(ctx context.Context, id store.SubmissionID, now,
 	return sub, ok, err
 }
 
-// FinishSubmission implements store.Submissions.
-func (s *Store) FinishSubmission(ctx context.Context, id store.SubmissionID, released time.Time, result []byte) error {
+// SubmissionQueued implements store.Submissions.
+func (s *Store) SubmissionQueued(ctx context.Context, id store.SubmissionID, q store.SubmissionOutcome) error {
 	return s.write(ctx, func(w *wtx) error {
 		var acct store.AccountID
-		err := w.queryRow(`UPDATE jmap_submissions SET undo_status = ?, released = ?, result = ?, claimed_until = 0
-			WHERE id = ? RETURNING account_id`, store.UndoFinal, nanos(released), string(result), id).Scan(&acct)
+		err := w.queryRow(`UPDATE jmap_submissions SET undo_status = ?, queue_id = ?, released = ?, result = ?, claimed_until = 0
+			WHERE id = ? RETURNING account_id`, q.UndoStatus, q.QueueID, nanos(q.Released), string(q.Result), id).Scan(&acct)
 		if err != nil {
 			return notFoundIfNoRows(err, "submission %d", id)
 		}
 		return w.logChange(acct, store.Change{Kind: store.ChangeSubmission, Op: store.OpUpdated, ID: int64(id)})
 	})
+}
+
+// submissionsReleased marks final the pending submissions of queue
+// entries the queue has just released (QueueClaim), logging the change so
+// that JMAP clients see pending become final.
+func (w *wtx) submissionsReleased(ids []store.QueueID) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return w.settleSubmissions(store.UndoFinal, nanos(w.now), ids)
+}
+
+// submissionCanceled marks canceled the pending submission of a held queue
+// entry that QueueCancel removed (by the command line, or by
+// CancelSubmission).
+func (w *wtx) submissionCanceled(id store.QueueID) error {
+	return w.settleSubmissions(store.UndoCanceled, 0, []store.QueueID{id})
+}
+
+// settleSubmissions moves the pending submissions of the queue entries ids
+// to status; released is the time to record (0 for none).
+func (w *wtx) settleSubmissions(status string, released int64, ids []store.QueueID) error {
+	type row struct {
+		id   int64
+		acct store.AccountID
+	}
+	var changed []row
+	err := chunks(ids, func(part []store.QueueID) error {
+		in := padded(part)
+		args := append([]any{status, released, store.UndoPending}, in...)
+		rows, err := w.query(`UPDATE jmap_submissions SET undo_status = ?, released = ?
+			WHERE undo_status = ? AND queue_id IN (`+placeholders(len(in))+`) RETURNING id, account_id`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.id, &r.acct); err != nil {
+				return err
+			}
+			changed = append(changed, r)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return err
+	}
+	for _, r := range changed {
+		if err := w.logChange(r.acct, store.Change{Kind: store.ChangeSubmission, Op: store.OpUpdated, ID: r.id}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func notFoundIfNoRows(err error, format string, args ...any) error {

@@ -106,6 +106,16 @@ func (w *wtx) queueClaim(c store.QueueClaim) ([]store.QueueWork, error) {
 			out = append(out, work)
 		}
 	}
+	// Claiming a message releases it: a JMAP submission held in it can
+	// no longer be undone (jmap_submission.go). Not only messages with a
+	// HoldUntil: QueueRetry releases a hold by clearing it.
+	released := make([]store.QueueID, len(out))
+	for i, work := range out {
+		released[i] = work.Message.ID
+	}
+	if err := w.submissionsReleased(released); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -287,6 +297,6 @@ func (s *Store) QueueCancel(ctx context.Context, id store.QueueID, acct store.Ac
 		if n == 0 {
 			return notFound("held message %d", id)
 		}
-		return nil
+		return w.submissionCanceled(id)
 	})
 }
