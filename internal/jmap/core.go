@@ -46,6 +46,10 @@ func (s *Server) methodTable() map[string]method {
 		"Label/set":     {CapLabels, labelSet},
 		"Settings/get":  {CapSettings, settingsGet},
 		"Settings/set":  {CapSettings, settingsSet},
+
+		// Messages held by SMTP FUTURERELEASE (submission_held.go).
+		"HeldMessage/get": {CapSubmit, heldGet},
+		"HeldMessage/set": {CapSubmit, heldSet},
 	}
 }
 

@@ -518,3 +518,51 @@ func TestChangesOfJMAPObjects(t *testing.T) {
 		t.Errorf("EmailSubmission/changes after cancel: %v", ch)
 	}
 }
+
+// TestHeldMessages: a message held by SMTP FUTURERELEASE shows in
+// HeldMessage/get for its sender (not the submissions' own holds), and
+// HeldMessage/set destroy cancels it in the queue.
+func TestHeldMessages(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	raw := "From: alice@example.org\r\nTo: Carol <carol@example.net>\r\nSubject: Later\r\n\r\nhi\r\n"
+	blobID, size, err := e.blobs.Put(ctx, strings.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hold := e.clock.now().Add(time.Hour)
+	qid, err := e.st.Enqueue(ctx, store.OutboundMessage{Account: e.alice.ID, MailFrom: "alice@example.org", BlobID: blobID, Size: size,
+		HoldUntil: hold, Recipients: []store.OutboundRecipient{{Address: "carol@example.net"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	draft := e.draft(e.alice, "alice@example.org", "bob@example.org")
+	e.call1(e.alice, "EmailSubmission/set", map[string]any{"create": map[string]any{"s": map[string]any{"identityId": e.identityID(e.alice), "emailId": draft}}})
+	if n := len(e.held(e.alice)); n != 2 {
+		t.Fatalf("queue held: %d, want the SMTP message and the submission", n)
+	}
+	l := list(e.call1(e.alice, "HeldMessage/get", map[string]any{"ids": nil}))
+	id := heldIDString(qid)
+	if len(l) != 1 || l[0]["id"] != id || l[0]["subject"] != "Later" || l[0]["sendAt"] != hold.Format(time.RFC3339) ||
+		l[0]["to"].([]any)[0].(map[string]any)["email"] != "carol@example.net" {
+		t.Fatalf("HeldMessage/get: %v", l)
+	}
+	if l := list(e.call1(e.bob, "HeldMessage/get", nil)); len(l) != 0 {
+		t.Errorf("bob sees alice's held messages: %v", l)
+	}
+	r := e.call1(e.bob, "HeldMessage/set", map[string]any{"destroy": []string{id}})
+	if r["notDestroyed"].(map[string]any)[id] == nil {
+		t.Errorf("bob cancels alice's message: %v", r)
+	}
+	r = e.call1(e.alice, "HeldMessage/set", map[string]any{"destroy": []string{id}})
+	if d := strs(r["destroyed"]); len(d) != 1 || d[0] != id {
+		t.Fatalf("destroy: %v", r)
+	}
+	if n := len(e.held(e.alice)); n != 1 {
+		t.Errorf("queue held after cancel: %d", n)
+	}
+	r = e.call1(e.alice, "HeldMessage/set", map[string]any{"destroy": []string{id}})
+	if r["notDestroyed"].(map[string]any)[id].(map[string]any)["type"] != setNotFound {
+		t.Errorf("destroy twice: %v", r)
+	}
+}
