@@ -66,9 +66,19 @@ func TestScheduledSend(t *testing.T) {
 	if !strings.Contains(in.run("queue", "show", m[1], cfg), "held until") {
 		t.Error("queue show does not say the message is held")
 	}
+	// The webmail lists it with the scheduled messages (HeldMessage/get).
+	j := &jmapClient{t: t, in: in, base: "http://" + in.ports["http"]}
+	j.init()
+	l := j.call("HeldMessage/get", `{"accountId":"`+j.acct+`"}`)["list"].([]any)
+	if len(l) != 1 || l[0].(map[string]any)["id"] != "Q"+m[1] || l[0].(map[string]any)["subject"] != "later" {
+		t.Errorf("HeldMessage/get: %v", l)
+	}
 	in.run("queue", "cancel", m[1], "--account", in.user, cfg)
 	if out := in.run("queue", "held", cfg); regexp.MustCompile(`(?m)^` + m[1] + `\s`).MatchString(out) {
 		t.Errorf("still held after cancel:\n%s", out)
+	}
+	if l := j.call("HeldMessage/get", `{"accountId":"`+j.acct+`"}`)["list"].([]any); len(l) != 0 {
+		t.Errorf("HeldMessage/get after cancel: %v", l)
 	}
 }
 

@@ -67,6 +67,14 @@ describe('JmapClient', () => {
     expect(api?.init?.credentials).toBe('same-origin');
   });
 
+  it('asks for held messages under the submission capability, for the submission account', async () => {
+    const { c, srv } = await client((inv) => [[inv[0], { accountId: (inv[1] as { accountId: string }).accountId, list: [] }, inv[2]]]);
+    const r = await c.call('HeldMessage/get', { ids: null });
+    expect(r.accountId).toBe('A1');
+    const api = srv.seen.find((s) => s.url === '/jmap/api');
+    expect(api?.body?.using.sort()).toEqual([CAP_CORE, CAP_SUBMISSION].sort());
+  });
+
   it('coalesces calls of one tick into one request with the right capabilities and account', async () => {
     const { c, srv } = await client((inv) => [[inv[0], { echo: inv[1] }, inv[2]]]);
     const [a, b] = await Promise.all([

@@ -17,6 +17,7 @@ import {
   type Email,
   type EmailSubmission,
   type GetResponse,
+  type HeldMessage,
   type HtmlCapability,
   type Id,
   type Identity,
@@ -54,6 +55,8 @@ export interface ResponseMap {
   'EmailSubmission/changes': ChangesResponse;
   'EmailSubmission/query': QueryResponse;
   'EmailSubmission/set': SetResponse<EmailSubmission>;
+  'HeldMessage/get': GetResponse<HeldMessage>;
+  'HeldMessage/set': SetResponse<HeldMessage>;
   'Label/get': GetResponse<Label>;
   'Label/changes': ChangesResponse;
   'Label/set': SetResponse<Label>;
@@ -81,6 +84,7 @@ export function capabilityOf(method: string): string {
       return CAP_MAIL;
     case 'Identity':
     case 'EmailSubmission':
+    case 'HeldMessage':
       return CAP_SUBMISSION;
     case 'Label':
       return CAP_LABELS;

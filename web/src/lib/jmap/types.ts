@@ -271,6 +271,21 @@ export interface EmailSubmission {
   undoStatus: UndoStatus;
 }
 
+/**
+ * Freehold (under CAP_SUBMISSION): a message held in the outbound queue by
+ * SMTP FUTURERELEASE, not an EmailSubmission. HeldMessage/set destroy
+ * cancels it.
+ */
+export interface HeldMessage {
+  id: Id;
+  mailFrom: string;
+  rcptTo: string[];
+  sendAt: UTCDate;
+  subject: string;
+  to: EmailAddress[];
+  size: number;
+}
+
 /** The settings singleton (CAP_SETTINGS); its id is "singleton". */
 export interface Settings {
   id: Id;

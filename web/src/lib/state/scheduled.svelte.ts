@@ -1,8 +1,10 @@
 // The Scheduled view: submissions still waiting to be sent
-// (EmailSubmission/query, undoStatus "pending"), cancel and edit.
+// (EmailSubmission/query, undoStatus "pending"), cancel and edit; and the
+// messages another mail program scheduled over SMTP FUTURERELEASE
+// (HeldMessage/get), which can only be cancelled.
 
 import { draftFromEmail } from '../compose';
-import type { Email, EmailSubmission, Id } from '../jmap/types';
+import type { Email, EmailSubmission, HeldMessage, Id } from '../jmap/types';
 import type { Composer } from './composer.svelte';
 import { FULL_PROPS, type MailStore } from './mail.svelte';
 
@@ -13,6 +15,7 @@ export interface ScheduledItem {
 
 export class Scheduled {
   items = $state.raw<ScheduledItem[]>([]);
+  held = $state.raw<HeldMessage[]>([]);
   loading = $state(false);
   error = $state<string | null>(null);
 
@@ -35,7 +38,11 @@ export class Scheduled {
         '#ids': s.ref('/list/*/emailId'),
         properties: ['id', 'subject', 'to', 'cc', 'bcc', 'preview', 'threadId', 'mailboxIds', 'keywords'],
       });
+      const h = b.add('HeldMessage/get', { ids: null });
       await b.send();
+      // A server without held-message listing answers unknownMethod: the
+      // submissions are still worth showing.
+      this.held = h.failed ? [] : h.result.list;
       this.mail.states.EmailSubmission = s.result.state;
       const emails = new Map(e.result.list.map((x) => [x.id, x]));
       this.items = s.result.list
@@ -53,6 +60,14 @@ export class Scheduled {
     if (!item) return;
     await this.composer.cancelSubmission(subId, item.submission.emailId);
     this.items = this.items.filter((i) => i.submission.id !== subId);
+  }
+
+  /** Cancels a message held by SMTP FUTURERELEASE. */
+  async cancelHeld(id: Id): Promise<void> {
+    const r = await this.mail.client.call('HeldMessage/set', { destroy: [id] });
+    const failed = r.notDestroyed?.[id];
+    if (failed) throw new Error(failed.type === 'notFound' ? 'too late: the message has already gone' : failed.type);
+    this.held = this.held.filter((m) => m.id !== id);
   }
 
   /** Edit = cancel, then reopen the message as a draft in the composer. */
