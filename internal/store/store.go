@@ -13,6 +13,7 @@ type Store interface {
 	Mail
 	ChangeLog
 	Queue
+	BlobRows
 	// Close waits for pending commits and releases the database.
 	Close() error
 }
@@ -130,6 +131,10 @@ type Delivery struct {
 	Targets []DeliveryTarget
 	// Outbound, when set, is enqueued in the same transaction.
 	Outbound *OutboundMessage
+	// Blobs are stored (as BlobRows.PutBlobs does) in the same
+	// transaction, before the rows that refer to them: a message and its
+	// body become durable together, in one commit.
+	Blobs []BlobRow
 }
 
 // DeliveryTarget is one account's copy. The same account never appears

@@ -31,6 +31,9 @@ func (s *Store) Deliver(ctx context.Context, d store.Delivery) ([]store.Delivere
 	var out []store.Delivered
 	err := s.write(ctx, func(w *wtx) error {
 		out = out[:0]
+		if err := w.putBlobs(d.Blobs); err != nil {
+			return err
+		}
 		for _, a := range accts {
 			if err := w.lockAccount(a); err != nil {
 				return &store.DeliveryError{Account: a, Err: err}

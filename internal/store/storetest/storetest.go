@@ -31,6 +31,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Deliver", testDeliver},
 		{"DeliverAtomic", testDeliverAtomic},
 		{"DeliverOutbound", testDeliverOutbound},
+		{"DeliverBlobs", testDeliverBlobs},
+		{"BlobRows", testBlobRows},
 		{"Copy", testCopy},
 		{"Move", testMove},
 		{"CopyIntoSameMailbox", testCopySame},
