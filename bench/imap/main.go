@@ -132,7 +132,7 @@ func run(cfg config) error {
 		return err
 	}
 	defer st.Close()
-	blobs, err := blobfs.Open(filepath.Join(dir, "blobs"))
+	blobs, err := blobfs.Open(ctx, filepath.Join(dir, "blobs"), st)
 	if err != nil {
 		return err
 	}

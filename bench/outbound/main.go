@@ -144,7 +144,7 @@ func run(c config) error {
 		return err
 	}
 	defer st.Close()
-	blobs, err := fs.Open(filepath.Join(dir, "blobs"))
+	blobs, err := fs.Open(ctx, filepath.Join(dir, "blobs"), st)
 	if err != nil {
 		return err
 	}

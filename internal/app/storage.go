@@ -26,16 +26,15 @@ type StorageOptions struct {
 	SkipMigrations bool
 }
 
-// OpenStorageWith is OpenStorage with options.
+// OpenStorageWith is OpenStorage with options. The blob store keeps its
+// small blobs in the metadata store (store.BlobRows); with SkipMigrations
+// the schema may not have their table, so no blob store is opened.
 func OpenStorageWith(ctx context.Context, cfg config.Config, o StorageOptions) (store.Store, blob.Store, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, nil, err
 	}
-	blobs, err := blobfs.Open(cfg.Path(cfg.Storage.BlobDir))
-	if err != nil {
-		return nil, nil, fmt.Errorf("blob store: %w", err)
-	}
 	var st store.Store
+	var err error
 	switch cfg.Storage.Backend {
 	case "postgres":
 		st, err = postgres.Open(ctx, cfg.Storage.PostgresDSN, postgres.Options{SkipMigrations: o.SkipMigrations})
@@ -44,6 +43,14 @@ func OpenStorageWith(ctx context.Context, cfg config.Config, o StorageOptions) (
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: %w", err)
+	}
+	if o.SkipMigrations {
+		return st, nil, nil
+	}
+	blobs, err := blobfs.Open(ctx, cfg.Path(cfg.Storage.BlobDir), st)
+	if err != nil {
+		st.Close()
+		return nil, nil, fmt.Errorf("blob store: %w", err)
 	}
 	return st, blobs, nil
 }

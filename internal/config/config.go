@@ -44,7 +44,7 @@ type Storage struct {
 	Backend     string `toml:"backend" doc:"Metadata backend: \"sqlite\" (embedded, the default) or \"postgres\"."`
 	SQLitePath  string `toml:"sqlite_path" doc:"SQLite database file. Relative to data_dir."`
 	PostgresDSN string `toml:"postgres_dsn" doc:"PostgreSQL connection string (postgres://user:pass@host:port/db), for backend = \"postgres\"."`
-	BlobDir     string `toml:"blob_dir" doc:"Directory of compressed message bodies. Relative to data_dir."`
+	BlobDir     string `toml:"blob_dir" doc:"Directory of compressed message bodies too large to keep in the database (above 256 KiB compressed; smaller ones are rows of the database, committed with their message). Relative to data_dir."`
 }
 
 // SMTP holds SMTP limits.

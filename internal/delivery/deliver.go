@@ -179,7 +179,7 @@ func (d *Deliverer) commit(ctx context.Context, c commit) (Result, error) {
 		envl, preview, att := message.Summarize(c.raw)
 		res.MessageID = envl.MessageID
 		rp := returnPath(c.from)
-		id, n, err := d.blobs.Put(ctx, io.MultiReader(strings.NewReader(rp), bytes.NewReader(c.trace), bytes.NewReader(c.raw)))
+		id, n, err := d.stage(ctx, &delivery, []byte(rp), c.trace, c.raw)
 		if err != nil {
 			return Result{}, fmt.Errorf("store blob: %w", err)
 		}
@@ -191,7 +191,15 @@ func (d *Deliverer) commit(ctx context.Context, c commit) (Result, error) {
 		delivery.Targets = c.targets
 	}
 	if len(c.remote) > 0 {
-		id, n, err := d.blobs.Put(ctx, io.MultiReader(bytes.NewReader(c.trace), bytes.NewReader(c.raw)))
+		var id blob.ID
+		var n int64
+		var err error
+		if len(c.targets) > 0 {
+			// Stored with the local copies, in their transaction.
+			id, n, err = d.stage(ctx, &delivery, c.trace, c.raw)
+		} else {
+			id, n, err = d.blobs.Put(ctx, io.MultiReader(bytes.NewReader(c.trace), bytes.NewReader(c.raw)))
+		}
 		if err != nil {
 			return Result{}, fmt.Errorf("store outbound blob: %w", err)
 		}
@@ -217,6 +225,22 @@ func (d *Deliverer) commit(ctx context.Context, c commit) (Result, error) {
 	}
 	res.Queue = qid
 	return res, nil
+}
+
+// stage stores the blob made of parts for the delivery: as one of its
+// Blobs, written in its transaction, when the blob store keeps small
+// blobs in the database (blob.Inliner) and this one is small; else with
+// Put, durable before the delivery is.
+func (d *Deliverer) stage(ctx context.Context, delivery *store.Delivery, parts ...[]byte) (blob.ID, int64, error) {
+	raw := bytes.Join(parts, nil)
+	if in, ok := d.blobs.(blob.Inliner); ok {
+		id, data, inline := in.Encode(raw)
+		if inline {
+			delivery.Blobs = append(delivery.Blobs, store.BlobRow{ID: id, Data: data})
+			return id, int64(len(raw)), nil
+		}
+	}
+	return d.blobs.Put(ctx, bytes.NewReader(raw))
 }
 
 // hold queues a FUTURERELEASE message for all its recipients, local and

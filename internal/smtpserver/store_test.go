@@ -32,7 +32,7 @@ func newRealEnv(t *testing.T) *realEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	blobs, err := fs.Open(filepath.Join(dir, "blobs"))
+	blobs, err := fs.Open(ctx, filepath.Join(dir, "blobs"), st)
 	if err != nil {
 		t.Fatal(err)
 	}

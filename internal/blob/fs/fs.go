@@ -1,8 +1,12 @@
-// Package fs stores blobs in a local directory, compressed with zstd.
-// Small blobs (most messages) are kept in <dir>/pack.db, a database whose
-// single writer commits concurrent Puts together (see pack). Larger ones
-// are files at <dir>/ab/cd/<id>.zst, where ab and cd are the first hex
-// digits of the id.
+// Package fs stores blobs compressed with zstd: small ones (most
+// messages) as rows of the metadata database (store.BlobRows), larger ones
+// as files at <dir>/ab/cd/<id>.zst in a local directory, where ab and cd
+// are the first hex digits of the id.
+//
+// Rows share the database's group commit, and a delivery writes its
+// message's body in the same transaction as the message (blob.Inliner):
+// one flush of the disk for both. A file costs no more than its writing
+// once a blob is large.
 //
 // For a file, a Put writes a temporary file in <dir>/tmp, fsyncs it, renames it into
 // place and fsyncs the directory that now names it, so a blob is durable
@@ -21,10 +25,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/zstd"
 
 	"freehold/internal/blob"
+	"freehold/internal/store"
 )
 
 // maxDecoded bounds what one blob may decompress to, so that a corrupted
@@ -38,20 +44,25 @@ type Store struct {
 	enc  *zstd.Encoder // EncodeAll is safe for concurrent use
 	dec  *zstd.Decoder // DecodeAll is safe for concurrent use
 	sync *dirSyncer
-	pack *pack
-	// packMax is the largest compressed size kept in the pack.
-	packMax int
+	rows store.BlobRows
+	// rowMax is the largest compressed size kept as a row.
+	rowMax int
+	closed atomic.Bool
 }
 
-// DefaultPackMax is the largest compressed blob kept in the pack; larger
-// ones go to files, where their size, not the flush, is the cost.
-const DefaultPackMax = 256 << 10
+// DefaultRowMax is the largest compressed blob kept as a database row;
+// larger ones go to files, where their size, not the flush, is the cost.
+const DefaultRowMax = 256 << 10
 
-var _ blob.Store = (*Store)(nil)
+var _ blob.Inliner = (*Store)(nil)
 
-// Open opens the store in dir, creating it if needed, and removes
-// temporary files left by an interrupted Put.
-func Open(dir string) (*Store, error) {
+// Open opens the store in dir, creating it if needed, with its small blobs
+// in rows. It removes temporary files left by an interrupted Put, and
+// moves the blobs of a pack.db left by an earlier version into rows.
+func Open(ctx context.Context, dir string, rows store.BlobRows) (*Store, error) {
+	if rows == nil {
+		return nil, errors.New("blob/fs: no database for small blobs")
+	}
 	tmp := filepath.Join(dir, "tmp")
 	if err := os.MkdirAll(tmp, 0o700); err != nil {
 		return nil, fmt.Errorf("blob/fs: %w", err)
@@ -67,18 +78,28 @@ func Open(dir string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := openPack(filepath.Join(dir, "pack.db"))
-	if err != nil {
+	if err := importPack(ctx, filepath.Join(dir, "pack.db"), rows); err != nil {
 		return nil, err
 	}
-	return &Store{dir: dir, tmp: tmp, enc: enc, dec: dec, sync: newDirSyncer(), pack: p, packMax: DefaultPackMax}, nil
+	return &Store{dir: dir, tmp: tmp, enc: enc, dec: dec, sync: newDirSyncer(), rows: rows, rowMax: DefaultRowMax}, nil
 }
 
-// Close waits for Puts in progress and releases the store.
+// Close releases the store; the database of rows stays open (its owner
+// closes it).
 func (s *Store) Close() error {
-	err := s.pack.close()
+	if s.closed.Swap(true) {
+		return nil
+	}
 	s.dec.Close()
-	return errors.Join(err, s.enc.Close())
+	return s.enc.Close()
+}
+
+var errClosed = errors.New("blob/fs: store closed")
+
+// Encode implements blob.Inliner.
+func (s *Store) Encode(raw []byte) (blob.ID, []byte, bool) {
+	data := s.enc.EncodeAll(raw, make([]byte, 0, len(raw)/2+64))
+	return blob.Sum(raw), data, len(data) <= s.rowMax
 }
 
 func clearDir(dir string) error {
@@ -109,11 +130,13 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (blob.ID, int64, error) {
 	if err := ctx.Err(); err != nil {
 		return "", 0, err
 	}
-	id := blob.Sum(raw)
-	data := s.enc.EncodeAll(raw, make([]byte, 0, len(raw)/2+64))
-	if len(data) <= s.packMax {
-		if err := s.pack.put(ctx, id, data); err != nil {
-			return "", 0, err
+	if s.closed.Load() {
+		return "", 0, errClosed
+	}
+	id, data, inline := s.Encode(raw)
+	if inline {
+		if err := s.rows.PutBlobs(ctx, []store.BlobRow{{ID: id, Data: data}}); err != nil {
+			return "", 0, fmt.Errorf("blob/fs: %w", err)
 		}
 		return id, int64(len(raw)), nil
 	}
@@ -187,9 +210,9 @@ func (s *Store) Open(ctx context.Context, id blob.ID) (io.ReadCloser, error) {
 	if !blob.ValidID(id) {
 		return nil, fmt.Errorf("blob/fs: bad id %q: %w", id, blob.ErrNotFound)
 	}
-	data, ok, err := s.pack.get(ctx, id)
+	data, ok, err := s.rows.BlobRow(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("blob/fs: %w", err)
 	}
 	if !ok {
 		file, _ := s.path(id)
@@ -214,7 +237,7 @@ func (s *Store) Delete(ctx context.Context, id blob.ID) error {
 	if !blob.ValidID(id) {
 		return fmt.Errorf("blob/fs: bad id %q: %w", id, blob.ErrNotFound)
 	}
-	if ok, err := s.pack.remove(ctx, id); err != nil || ok {
+	if ok, err := s.rows.DeleteBlobRow(ctx, id); err != nil || ok {
 		return err
 	}
 	file, _ := s.path(id)

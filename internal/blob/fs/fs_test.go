@@ -13,10 +13,22 @@ import (
 
 	"freehold/internal/blob"
 	"freehold/internal/blob/blobtest"
+	"freehold/internal/store"
+	"freehold/internal/store/sqlite"
 )
 
-func open(t testing.TB, dir string) *Store {
-	s, err := Open(dir)
+// openRows opens the database that keeps small blobs, in dir.
+func openRows(t testing.TB, dir string) store.Store {
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "meta.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func openWith(t testing.TB, dir string, rows store.BlobRows) *Store {
+	s, err := Open(context.Background(), dir, rows)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,16 +36,22 @@ func open(t testing.TB, dir string) *Store {
 	return s
 }
 
+// open opens a store in dir with its rows in a database in dir too, so
+// that a second open of dir sees what the first stored.
+func open(t testing.TB, dir string) *Store {
+	return openWith(t, dir, openRows(t, dir))
+}
+
 // openFiles opens a store that keeps every blob in a file, so that the
 // file path is tested with small blobs too.
 func openFiles(t testing.TB, dir string) *Store {
 	s := open(t, dir)
-	s.packMax = -1
+	s.rowMax = -1
 	return s
 }
 
 func TestConformance(t *testing.T) {
-	t.Run("pack", func(t *testing.T) {
+	t.Run("rows", func(t *testing.T) {
 		blobtest.Run(t, func(t *testing.T) blob.Store { return open(t, t.TempDir()) })
 	})
 	t.Run("files", func(t *testing.T) {
@@ -41,11 +59,12 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-// TestPack checks that small blobs go to the pack, big ones to files, and
+// TestRows checks that small blobs go to rows, big ones to files, and
 // that both are found again by a new store on the same directory.
-func TestPack(t *testing.T) {
+func TestRows(t *testing.T) {
 	dir := t.TempDir()
-	s := open(t, dir)
+	rows := openRows(t, dir)
+	s := openWith(t, dir, rows)
 	ctx := context.Background()
 	small := []byte("Subject: small\r\n\r\nhello\r\n")
 	big := make([]byte, 600<<10)
@@ -70,7 +89,10 @@ func TestPack(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s2 := open(t, dir)
+	if _, ok, err := rows.BlobRow(ctx, sid); !ok || err != nil {
+		t.Errorf("small blob not in a row: %v", err)
+	}
+	s2 := openWith(t, dir, rows)
 	for id, want := range map[string][]byte{sid: small, bid: big} {
 		if got, err := blob.ReadAll(ctx, s2, id); err != nil || !bytes.Equal(got, want) {
 			t.Errorf("reopened %s: %v", id[:8], err)
@@ -105,7 +127,8 @@ func TestLayout(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "tmp", "leftover"), []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s2 := openFiles(t, dir)
+	s2 := openWith(t, dir, openRows(t, t.TempDir()))
+	s2.rowMax = -1
 	if got, err := blob.ReadAll(context.Background(), s2, id); err != nil || !bytes.Equal(got, msg) {
 		t.Fatalf("reopened: %v", err)
 	}
@@ -132,7 +155,7 @@ func TestCorruptBlob(t *testing.T) {
 // BenchmarkPutParallel stores distinct 5 KB messages from parallel
 // writers, each Put durable on return.
 func BenchmarkPutParallel(b *testing.B) {
-	b.Run("pack", func(b *testing.B) { benchPut(b, open(b, b.TempDir())) })
+	b.Run("rows", func(b *testing.B) { benchPut(b, open(b, b.TempDir())) })
 	b.Run("files", func(b *testing.B) { benchPut(b, openFiles(b, b.TempDir())) })
 }
 
