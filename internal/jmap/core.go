@@ -48,8 +48,8 @@ func (s *Server) methodTable() map[string]method {
 		"Settings/set":  {CapSettings, settingsSet},
 
 		// Messages held by SMTP FUTURERELEASE (submission_held.go).
-		"HeldMessage/get": {CapSubmit, heldGet},
-		"HeldMessage/set": {CapSubmit, heldSet},
+		"HeldMessage/get": {CapHeld, heldGet},
+		"HeldMessage/set": {CapHeld, heldSet},
 	}
 }
 

@@ -154,7 +154,7 @@ func newEnvOn(t testing.TB, open func(*testClock) (Store, error)) *testEnv {
 	return e
 }
 
-var allCaps = []string{CapCore, CapMail, CapSubmit, CapVacation, CapLabels, CapSettings}
+var allCaps = []string{CapCore, CapMail, CapSubmit, CapVacation, CapLabels, CapSettings, CapHeld}
 
 // post sends a raw API request body as acct.
 func (e *testEnv) post(acct store.Account, body []byte) (*http.Response, []byte) {

@@ -1,5 +1,5 @@
 // Package jmap implements JMAP (RFC 8620) with Mail and Submission
-// (RFC 8621) over Freehold's store, and three Freehold capabilities:
+// (RFC 8621) over Freehold's store, and four Freehold capabilities:
 //
 //   - urn:freehold:params:jmap:labels: Label/get, Label/changes, Label/set.
 //     A Label is {id, name, color, keyword}; emails carry labels as
@@ -12,6 +12,10 @@
 //   - urn:freehold:params:jmap:html: no methods; its capability object's
 //     htmlUrl is the template of GET /jmap/html/{accountId}/{emailId}
 //     ?remote=0|1, the email's HTML sanitised for a sandboxed iframe.
+//   - urn:freehold:params:jmap:held: HeldMessage/get and HeldMessage/set
+//     (destroy only): the account's messages held in the outbound queue
+//     by SMTP FUTURERELEASE, which have no EmailSubmission (see
+//     submission_held.go).
 //
 // The package serves the authenticated JMAP resources under /jmap/; who the
 // user is comes from the caller (internal/web), which authenticates the
@@ -57,6 +61,9 @@ const (
 	// capability object has htmlUrl, a template with {accountId},
 	// {emailId} and {remote} ("0" or "1"). It has no methods.
 	CapHTML = "urn:freehold:params:jmap:html"
+	// CapHeld is Freehold's list of messages held by FUTURERELEASE that
+	// are not EmailSubmissions (HeldMessage/get, HeldMessage/set).
+	CapHeld = "urn:freehold:params:jmap:held"
 )
 
 // Limits are the core capability limits (RFC 8620 §2). Zero fields take

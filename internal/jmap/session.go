@@ -12,7 +12,7 @@ import (
 // capabilityNames is the set of capabilities a request may use.
 func capabilityNames() map[string]bool {
 	return map[string]bool{CapCore: true, CapMail: true, CapSubmit: true,
-		CapVacation: true, CapLabels: true, CapSettings: true, CapHTML: true}
+		CapVacation: true, CapLabels: true, CapSettings: true, CapHTML: true, CapHeld: true}
 }
 
 // sortProperties are the Email/query sort properties supported
@@ -66,17 +66,17 @@ func (s *Server) session(acct store.Account, base string) sessionObject {
 	id := accountIDString(acct.ID)
 	return sessionObject{
 		Capabilities: map[string]any{CapCore: core, CapMail: empty, CapSubmit: empty,
-			CapVacation: empty, CapLabels: empty, CapSettings: empty,
+			CapVacation: empty, CapLabels: empty, CapSettings: empty, CapHeld: empty,
 			CapHTML: map[string]any{"htmlUrl": base + "/jmap/html/{accountId}/{emailId}?remote={remote}"}},
 		Accounts: map[string]any{id: map[string]any{
 			"name":       acct.Address,
 			"isPersonal": true,
 			"isReadOnly": false,
 			"accountCapabilities": map[string]any{CapMail: mailAcct, CapSubmit: submitAcct,
-				CapVacation: empty, CapLabels: empty, CapSettings: empty},
+				CapVacation: empty, CapLabels: empty, CapSettings: empty, CapHeld: empty},
 		}},
 		PrimaryAccounts: map[string]string{CapMail: id, CapSubmit: id, CapVacation: id,
-			CapLabels: id, CapSettings: id},
+			CapLabels: id, CapSettings: id, CapHeld: id},
 		Username:       acct.Address,
 		APIURL:         base + "/jmap/api",
 		DownloadURL:    base + "/jmap/download/{accountId}/{blobId}/{name}?accept={type}",

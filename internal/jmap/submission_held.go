@@ -12,7 +12,7 @@ import (
 	"freehold/internal/store"
 )
 
-// HeldMessage is a Freehold extension of the submission capability: the
+// HeldMessage is Freehold's urn:freehold:params:jmap:held capability: the
 // account's messages held in the outbound queue that are not
 // EmailSubmissions, i.e. those sent over SMTP with FUTURERELEASE (RFC
 // 4865). A webmail lists them with its scheduled submissions and can

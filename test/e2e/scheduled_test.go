@@ -165,7 +165,7 @@ func (j *jmapClient) call(method, args string) map[string]any {
 		MethodResponses [][]json.RawMessage `json:"methodResponses"`
 	}
 	j.in.jmapCall(j.t, "POST", j.base+"/jmap/api", `{"using":["urn:ietf:params:jmap:core","urn:ietf:params:jmap:mail",
-		"urn:ietf:params:jmap:submission","urn:freehold:params:jmap:settings"],"methodCalls":[["`+method+`",`+args+`,"0"]]}`, &resp)
+		"urn:ietf:params:jmap:submission","urn:freehold:params:jmap:settings","urn:freehold:params:jmap:held"],"methodCalls":[["`+method+`",`+args+`,"0"]]}`, &resp)
 	if len(resp.MethodResponses) != 1 {
 		j.t.Fatalf("%s: %v", method, resp.MethodResponses)
 	}

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { assertSet, JmapClient } from './client';
 import { MethodError, NetworkError, RequestError, SetFailedError, UnauthorizedError } from './errors';
-import { CAP_CORE, CAP_MAIL, CAP_SUBMISSION, type Invocation, type JmapRequest, type Session } from './types';
+import { CAP_CORE, CAP_HELD, CAP_MAIL, CAP_SUBMISSION, type Invocation, type JmapRequest, type Session } from './types';
 
 const session: Session = {
   capabilities: { [CAP_CORE]: { maxCallsInRequest: 3, maxConcurrentRequests: 2 }, [CAP_MAIL]: {}, [CAP_SUBMISSION]: {} },
   accounts: { A1: { name: 'ann@example.test', isPersonal: true, isReadOnly: false, accountCapabilities: {} } },
-  primaryAccounts: { [CAP_MAIL]: 'A1', [CAP_SUBMISSION]: 'A1' },
+  primaryAccounts: { [CAP_MAIL]: 'A1', [CAP_SUBMISSION]: 'A1', [CAP_HELD]: 'A1' },
   username: 'ann@example.test',
   apiUrl: 'https://mail.example.test/jmap/api',
   downloadUrl: 'https://mail.example.test/jmap/download/{accountId}/{blobId}/{name}?accept={type}',
@@ -67,12 +67,12 @@ describe('JmapClient', () => {
     expect(api?.init?.credentials).toBe('same-origin');
   });
 
-  it('asks for held messages under the submission capability, for the submission account', async () => {
+  it('asks for held messages under their own capability, for its account', async () => {
     const { c, srv } = await client((inv) => [[inv[0], { accountId: (inv[1] as { accountId: string }).accountId, list: [] }, inv[2]]]);
     const r = await c.call('HeldMessage/get', { ids: null });
     expect(r.accountId).toBe('A1');
     const api = srv.seen.find((s) => s.url === '/jmap/api');
-    expect(api?.body?.using.sort()).toEqual([CAP_CORE, CAP_SUBMISSION].sort());
+    expect(api?.body?.using.sort()).toEqual([CAP_CORE, CAP_HELD].sort());
   });
 
   it('coalesces calls of one tick into one request with the right capabilities and account', async () => {

@@ -6,6 +6,7 @@ import { errorFromResponse, MethodError, NetworkError, SetFailedError, Unauthori
 import { expandTemplate, sameOrigin } from './template';
 import {
   CAP_CORE,
+  CAP_HELD,
   CAP_HTML,
   CAP_LABELS,
   CAP_MAIL,
@@ -84,8 +85,9 @@ export function capabilityOf(method: string): string {
       return CAP_MAIL;
     case 'Identity':
     case 'EmailSubmission':
-    case 'HeldMessage':
       return CAP_SUBMISSION;
+    case 'HeldMessage':
+      return CAP_HELD;
     case 'Label':
       return CAP_LABELS;
     case 'Settings':

@@ -16,6 +16,8 @@ export const CAP_HTML = 'urn:freehold:params:jmap:html';
 export const CAP_VACATION = 'urn:ietf:params:jmap:vacationresponse';
 /** Freehold's per-user settings the server acts on (Settings/get, Settings/set). */
 export const CAP_SETTINGS = 'urn:freehold:params:jmap:settings';
+/** Freehold's messages held by SMTP FUTURERELEASE (HeldMessage/get, /set). */
+export const CAP_HELD = 'urn:freehold:params:jmap:held';
 
 /** RFC 8620 §2: the core capability object. */
 export interface CoreCapability {
