@@ -61,8 +61,13 @@ func OpenStore(ctx context.Context, path string, opts Options) (*sqlstore.Store,
 		return nil, fmt.Errorf("sqlite: unusable database path %q", path)
 	}
 	common := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", busyTimeout.Milliseconds())
+	// The writer checkpoints the WAL once it holds 8,000 pages (32 MiB)
+	// rather than SQLite's 1,000: a checkpoint copies each page it finds
+	// once, and the pages every delivery touches (the ends of indexes,
+	// accounts, mailboxes) recur, so fewer checkpoints write less (bench:
+	// 85 -> 71 KiB written per message, +10% ingest, p99 of DATA 19 -> 33 ms).
 	writer, err := sql.Open("sqlite", path+"?"+common+
-		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_txlock=immediate")
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(8000)&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}

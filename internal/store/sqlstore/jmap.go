@@ -81,12 +81,14 @@ func (s *Store) RecordUpload(ctx context.Context, acct store.AccountID, u store.
 	})
 }
 
-// HasBlob implements store.EmailIndex.
+// HasBlob implements store.EmailIndex. The unary plus keeps SQLite, which
+// has no statistics, from preferring an index on account_id (a scan of
+// the account's messages) to messages_blob.
 func (s *Store) HasBlob(ctx context.Context, acct store.AccountID, id string) (bool, error) {
 	var n int
 	err := s.read().queryRow(ctx, `SELECT
 		(SELECT COUNT(*) FROM jmap_uploads WHERE account_id = ? AND blob_id = ?) +
-		(SELECT COUNT(*) FROM (SELECT 1 FROM messages WHERE blob_id = ? AND account_id = ? LIMIT 1) m)`,
+		(SELECT COUNT(*) FROM (SELECT 1 FROM messages WHERE blob_id = ? AND +account_id = ? LIMIT 1) m)`,
 		acct, id, id, acct).Scan(&n)
 	return n > 0, err
 }

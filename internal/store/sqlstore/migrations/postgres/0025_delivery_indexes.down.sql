@@ -1,0 +1,1 @@
+CREATE INDEX threads_account ON threads(account_id);
