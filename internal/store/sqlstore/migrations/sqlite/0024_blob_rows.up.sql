@@ -1,7 +1,7 @@
 -- Small blobs, kept in the database so that a message and its body
 -- commit together (store.BlobRows). id is the blob's content address,
 -- data its stored (compressed) form.
-CREATE TABLE blob_rows (
+CREATE TABLE IF NOT EXISTS blob_rows (
 	id   TEXT PRIMARY KEY,
 	data BLOB NOT NULL
 ) WITHOUT ROWID;
