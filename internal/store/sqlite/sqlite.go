@@ -91,6 +91,17 @@ func OpenStore(ctx context.Context, path string, opts Options) (*sqlstore.Store,
 	}
 	reader.SetMaxOpenConns(n)
 	reader.SetMaxIdleConns(n)
+	ckpt, err := sql.Open("sqlite", path+"?"+common)
+	if err != nil {
+		writer.Close()
+		reader.Close()
+		return nil, err
+	}
+	ckpt.SetMaxOpenConns(1)
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
 	s, err := sqlstore.New(ctx, sqlstore.Config{
 		Dialect:         Dialect(),
 		Writer:          writer,
@@ -100,10 +111,12 @@ func OpenStore(ctx context.Context, path string, opts Options) (*sqlstore.Store,
 		SkipMigrations:  opts.SkipMigrations,
 		Now:             opts.Now,
 		Logger:          opts.Logger,
+		Background:      checkpointer(ckpt, log),
 	})
 	if err != nil {
 		writer.Close()
 		reader.Close()
+		ckpt.Close()
 		return nil, err
 	}
 	return s, nil

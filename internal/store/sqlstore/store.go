@@ -47,6 +47,10 @@ type Config struct {
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Background, when set, runs beside the committer until Close, which
+	// cancels its context and waits for it before closing the pools (the
+	// SQLite engine checkpoints its WAL there).
+	Background func(ctx context.Context)
 }
 
 // Store is the SQL implementation of store.Store and store.Maintenance.
@@ -60,6 +64,9 @@ type Store struct {
 
 	reqs chan *request // to the committer
 	done chan struct{} // closed when the committer has exited
+
+	stopBackground context.CancelFunc
+	background     sync.WaitGroup // Config.Background running
 
 	mu       sync.RWMutex // guards closed; read-held while sending on reqs or adding to inflight
 	closed   bool
@@ -108,6 +115,11 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		}
 	}
 	go s.commitLoop()
+	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopBackground = cancel
+	if cfg.Background != nil {
+		s.background.Go(func() { cfg.Background(bctx) })
+	}
 	return s, nil
 }
 
@@ -124,6 +136,8 @@ func (s *Store) Close() error {
 	s.mu.Unlock()
 	<-s.done
 	s.inflight.Wait()
+	s.stopBackground()
+	s.background.Wait()
 	s.broker.closeAll()
 	err := s.w.close()
 	if s.r != s.w {
