@@ -125,6 +125,9 @@ func (s *Store) runBatch(batch []*request) {
 	for acct, m := range announce {
 		s.broker.publish(acct, m)
 	}
+	if s.w.cache {
+		s.w.prepareWanted(context.Background())
+	}
 }
 
 // tryBatch runs batch in one transaction and returns each request's

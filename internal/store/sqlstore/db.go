@@ -14,12 +14,50 @@ type db struct {
 	rb    *rebinder
 	cache bool
 
-	mu    sync.Mutex // guards stmts
+	mu    sync.Mutex // guards stmts and wanted
 	stmts map[string]*sql.Stmt
+	// wanted are queries that a transaction had to prepare for itself;
+	// prepareWanted adds them to stmts once no transaction holds the
+	// connection, so that later transactions reuse them.
+	wanted map[string]struct{}
 }
 
 func newDB(d *sql.DB, rb *rebinder, cache bool) *db {
-	return &db{sql: d, rb: rb, cache: cache, stmts: make(map[string]*sql.Stmt)}
+	return &db{sql: d, rb: rb, cache: cache, stmts: make(map[string]*sql.Stmt), wanted: make(map[string]struct{})}
+}
+
+// cached returns the prepared statement for q if there is one.
+func (d *db) cached(q string) *sql.Stmt {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.stmts[q]
+}
+
+// want notes that q was prepared inside a transaction.
+func (d *db) want(q string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.wanted != nil {
+		d.wanted[q] = struct{}{}
+	}
+}
+
+// prepareWanted prepares the queries noted by want. The caller holds no
+// transaction on the pool: with SQLite's single writer connection,
+// preparing needs that connection.
+func (d *db) prepareWanted(ctx context.Context) {
+	d.mu.Lock()
+	qs := make([]string, 0, len(d.wanted))
+	for q := range d.wanted {
+		qs = append(qs, q)
+	}
+	clear(d.wanted)
+	d.mu.Unlock()
+	for _, q := range qs {
+		// A query that fails to prepare here failed in its transaction
+		// too; it is simply prepared there again next time.
+		_, _ = d.stmt(ctx, q)
+	}
 }
 
 // stmt returns the prepared statement for q (already rebound).
@@ -42,7 +80,7 @@ func (d *db) close() error {
 	for _, st := range d.stmts {
 		st.Close()
 	}
-	d.stmts = nil
+	d.stmts, d.wanted = nil, nil
 	d.mu.Unlock()
 	return d.sql.Close()
 }
@@ -50,10 +88,13 @@ func (d *db) close() error {
 // runner runs queries on a db, inside tx when tx is not nil.
 //
 // Outside a transaction, statements come from the db's cache. Inside one,
-// they are prepared on the transaction (stmts caches them for its
-// lifetime): preparing a cached db statement would need a second
-// connection while the transaction holds one, which deadlocks the single
-// SQLite writer and can exhaust the reader pool.
+// a statement of the db's cache is bound to the transaction (its
+// connection's compiled form is reused); one not in the cache yet is
+// prepared on the transaction, and noted so that the committer adds it to
+// the cache between transactions: preparing it on the db inside the
+// transaction would need a second connection while the transaction holds
+// one, which deadlocks the single SQLite writer. stmts caches either for
+// the transaction's lifetime.
 type runner struct {
 	d     *db
 	tx    *sql.Tx
@@ -75,11 +116,17 @@ func (r runner) prepared(ctx context.Context, q string) (*sql.Stmt, string, erro
 	if st, ok := r.stmts[q]; ok {
 		return st, q, nil
 	}
+	if parent := r.d.cached(q); parent != nil {
+		st := r.tx.StmtContext(ctx, parent)
+		r.stmts[q] = st
+		return st, q, nil
+	}
 	st, err := r.tx.PrepareContext(ctx, q)
 	if err != nil {
 		return nil, q, err
 	}
 	r.stmts[q] = st
+	r.d.want(q)
 	return st, q, nil
 }
 
