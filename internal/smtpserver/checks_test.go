@@ -64,11 +64,7 @@ const mxMessage = "Authentication-Results: mx.test; dkim=pass header.d=bank.exam
 func sendMX(t *testing.T, ts *testServer, rcpt, msg string) string {
 	t.Helper()
 	d := dial(t, ts)
-	d.run(`
-		s: 220
-		c: EHLO client.example
-	`)
-	d.readReply()
+	d.hello("client.example")
 	d.run(`
 		c: MAIL FROM:<sender@remote.example>
 		s: 250
@@ -155,11 +151,7 @@ func TestMXDMARCReject(t *testing.T) {
 	v := &fakeVerifier{res: verdictResult(spf.Fail, "", "fail", msgauth.Reject)}
 	ts := e.start(t, Options{Verifier: v})
 	d := dial(t, ts)
-	d.run(`
-		s: 220
-		c: EHLO client.example
-	`)
-	d.readReply()
+	d.hello("client.example")
 	d.run(`
 		c: MAIL FROM:<sender@remote.example>
 		s: 250
@@ -290,11 +282,7 @@ func TestSubmissionIsNotVerified(t *testing.T) {
 func loginSubmission(t *testing.T, ts *testServer, user, pw string) *dialog {
 	t.Helper()
 	d := dialTLS(t, ts)
-	d.run(`
-		s: 220
-		c: EHLO laptop
-	`)
-	d.readReply()
+	d.hello("laptop")
 	d.run(`
 		c: AUTH PLAIN ` + b64("\x00"+user+"\x00"+pw) + `
 		s: 235

@@ -165,7 +165,7 @@ func (m *memBackend) Enqueue(_ context.Context, o store.OutboundMessage) (store.
 	return store.QueueID(len(m.queued)), nil
 }
 
-// deliveries returns a snapshot of what was delivered and queued.
+// snapshot returns a copy of what was delivered and queued.
 func (m *memBackend) snapshot() ([]store.Delivery, []store.OutboundMessage) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -368,6 +368,22 @@ const ehloMX = `
 		s: 250 STARTTLS
 `
 
+// ehloSubmission is the EHLO reply of a submission server with default
+// options before STARTTLS, as transcript lines.
+const ehloSubmission = `
+		s: 250-mx.test
+		s: 250-PIPELINING
+		s: 250-SIZE
+		s: 250-8BITMIME
+		s: 250-SMTPUTF8
+		s: 250-ENHANCEDSTATUSCODES
+		s: 250-CHUNKING
+		s: 250-LIMITS
+		s: 250-DSN
+		s: 250-FUTURERELEASE 2592000
+		s: 250 STARTTLS
+`
+
 // ehloSubmissionTLS is the EHLO reply of a submission server with
 // default options once TLS is active, as transcript lines.
 const ehloSubmissionTLS = `
@@ -485,6 +501,14 @@ func (d *dialog) readReply() string {
 			return strings.Join(lines, "\n")
 		}
 	}
+}
+
+// hello reads the greeting, sends EHLO name and returns the whole EHLO
+// reply.
+func (d *dialog) hello(name string) string {
+	d.t.Helper()
+	d.run("s: 220\nc: EHLO " + name)
+	return d.readReply()
 }
 
 func dialErr(addr string) (net.Conn, error) {

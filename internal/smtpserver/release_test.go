@@ -36,15 +36,11 @@ func TestFutureReleaseAdvertised(t *testing.T) {
 			c.o.ImplicitTLS = c.o.Mode == ModeSubmission
 			c.o.Clock = fixedClock
 			ts := startServer(t, standardBackend(), c.o)
-			d := dial(t, ts)
+			dialer := dial
 			if c.o.ImplicitTLS {
-				d = dialTLS(t, ts)
+				dialer = dialTLS
 			}
-			d.run(`
-				s: 220
-				c: EHLO x
-			`)
-			ehlo := d.readReply()
+			ehlo := dialer(t, ts).hello("x")
 			if !strings.Contains(ehlo, "\n250-DSN\n") && !strings.Contains(ehlo, "\n250 DSN") {
 				t.Errorf("DSN not advertised:\n%s", ehlo)
 			}
@@ -155,11 +151,7 @@ func TestFutureReleaseParameters(t *testing.T) {
 func TestFutureReleaseNotOnMX(t *testing.T) {
 	ts := startServer(t, standardBackend(), Options{})
 	d := dial(t, ts)
-	d.run(`
-		s: 220
-		c: EHLO x
-	`)
-	d.readReply()
+	d.hello("x")
 	d.run(`
 		c: MAIL FROM:<a@remote.example> HOLDFOR=60
 		s: 555 5.5.4

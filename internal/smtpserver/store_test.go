@@ -187,17 +187,7 @@ func TestStoreSubmissionQueuesRemote(t *testing.T) {
 	d.run(`
 		s: 220
 		c: EHLO laptop
-		s: 250-mx.test
-		s: 250-PIPELINING
-		s: 250-SIZE
-		s: 250-8BITMIME
-		s: 250-SMTPUTF8
-		s: 250-ENHANCEDSTATUSCODES
-		s: 250-CHUNKING
-		s: 250-LIMITS
-		s: 250-DSN
-		s: 250-FUTURERELEASE 2592000 
-		s: 250 STARTTLS
+		` + ehloSubmission + `
 		c: STARTTLS
 		s: 220
 		starttls

@@ -167,17 +167,7 @@ func TestSubmissionFromAliasAndMissingFrom(t *testing.T) {
 	d.run(`
 		s: 220
 		c: EHLO laptop
-		s: 250-mx.test
-		s: 250-PIPELINING
-		s: 250-SIZE
-		s: 250-8BITMIME
-		s: 250-SMTPUTF8
-		s: 250-ENHANCEDSTATUSCODES
-		s: 250-CHUNKING
-		s: 250-LIMITS
-		s: 250-DSN
-		s: 250-FUTURERELEASE 2592000 
-		s: 250 AUTH
+		` + ehloSubmissionTLS + `
 		c: AUTH PLAIN ` + b64("\x00alice@example.org\x00alice-pw") + `
 		s: 235
 		c: MAIL FROM:<alice@example.org>
