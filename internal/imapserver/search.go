@@ -176,7 +176,7 @@ func (c *conn) runSearch(ctx context.Context, crit imapsearch.Criteria) ([]int, 
 		return nil, err
 	}
 	var out []int
-	err = c.eachCandidate(ctx, nil, m.Needs(), func(i int, cand *imapsearch.Candidate) error {
+	err = c.eachCandidate(ctx, m.Needs(), func(i int, cand *imapsearch.Candidate) error {
 		ok, err := m.Match(cand)
 		if err != nil {
 			return err
@@ -192,22 +192,13 @@ func (c *conn) runSearch(ctx context.Context, crit imapsearch.Criteria) ([]int, 
 // searchParallel is how many metadata batches are loaded at once.
 const searchParallel = 3
 
-// eachCandidate calls fn for the messages at idxs (every message when
-// idxs is nil), in order, loading envelopes and contents only as needs
-// says. Messages whose metadata is gone (expunged meanwhile) are skipped
-// when it is needed. Metadata is read several batches at a time: the
-// store's readers run side by side.
-func (c *conn) eachCandidate(ctx context.Context, idxs []int, needs imapsearch.Needs, fn func(i int, cand *imapsearch.Candidate) error) error {
+// eachCandidate calls fn for every message of the view, in order,
+// loading envelopes and contents only as needs says. Messages whose
+// metadata is gone (expunged meanwhile) are skipped when it is needed.
+// Metadata is read several batches at a time: the store's readers run
+// side by side.
+func (c *conn) eachCandidate(ctx context.Context, needs imapsearch.Needs, fn func(i int, cand *imapsearch.Candidate) error) error {
 	n := len(c.sel.entries)
-	if idxs != nil {
-		n = len(idxs)
-	}
-	at := func(j int) int {
-		if idxs == nil {
-			return j
-		}
-		return idxs[j]
-	}
 	load := needs.Envelope || needs.Raw
 	for start := 0; start < n; start += searchBatch * searchParallel {
 		var batches [searchParallel]map[store.MessageID]*store.Message
@@ -220,7 +211,7 @@ func (c *conn) eachCandidate(ctx context.Context, idxs []int, needs imapsearch.N
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					batches[k], errs[k] = c.loadMessages(ctx, from, to, at)
+					batches[k], errs[k] = c.loadMessages(ctx, from, to)
 				}()
 			}
 			wg.Wait()
@@ -231,15 +222,14 @@ func (c *conn) eachCandidate(ctx context.Context, idxs []int, needs imapsearch.N
 			}
 		}
 		end := min(start+searchBatch*searchParallel, n)
-		for j := start; j < end; j++ {
-			i := at(j)
+		for i := start; i < end; i++ {
 			e := &c.sel.entries[i]
 			cand := imapsearch.Candidate{
 				Seq: uint32(i + 1), UID: e.UID, Keywords: e.Keywords, Size: e.Size,
 				InternalDate: e.ReceivedAt, ModSeq: e.ModSeq,
 			}
 			if load {
-				m := batches[(j-start)/searchBatch][e.MessageID]
+				m := batches[(i-start)/searchBatch][e.MessageID]
 				if m == nil {
 					continue
 				}
@@ -258,13 +248,13 @@ func (c *conn) eachCandidate(ctx context.Context, idxs []int, needs imapsearch.N
 	return nil
 }
 
-// loadMessages reads the metadata of the messages at positions [from, to)
-// of the candidate list. It only reads the view, so it may run beside the
-// connection's goroutine while that waits.
-func (c *conn) loadMessages(ctx context.Context, from, to int, at func(int) int) (map[store.MessageID]*store.Message, error) {
+// loadMessages reads the metadata of the view's entries [from, to). It
+// only reads the view, so it may run beside the connection's goroutine
+// while that waits.
+func (c *conn) loadMessages(ctx context.Context, from, to int) (map[store.MessageID]*store.Message, error) {
 	ids := make([]store.MessageID, 0, to-from)
-	for j := from; j < to; j++ {
-		ids = append(ids, c.sel.entries[at(j)].MessageID)
+	for _, e := range c.sel.entries[from:to] {
+		ids = append(ids, e.MessageID)
 	}
 	list, err := c.srv.opts.Store.Messages(ctx, c.acct.ID, ids)
 	if err != nil {

@@ -38,7 +38,7 @@ func (c *conn) candidates(ctx context.Context, crit imapsearch.Criteria, withEnv
 	needs.Envelope = needs.Envelope || withEnvelope
 	var cands []imapsearch.Candidate
 	var idxs []int
-	err = c.eachCandidate(ctx, nil, needs, func(i int, cand *imapsearch.Candidate) error {
+	err = c.eachCandidate(ctx, needs, func(i int, cand *imapsearch.Candidate) error {
 		ok, err := m.Match(cand)
 		if err != nil || !ok {
 			return err
