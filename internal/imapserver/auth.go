@@ -16,7 +16,7 @@ func cmdStartTLS(ctx context.Context, c *conn, k *cmd) error {
 	if err := c.endArgs(); err != nil {
 		return err
 	}
-	if c.isTLS || c.srv.opts.TLSConfig == nil {
+	if c.tlsConn != nil || c.srv.opts.TLSConfig == nil {
 		return bad("", "TLS not available")
 	}
 	if c.br.Buffered() > 0 {

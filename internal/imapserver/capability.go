@@ -11,7 +11,7 @@ import (
 func (c *conn) capabilities() string {
 	caps := []string{"IMAP4rev1", "IMAP4rev2"}
 	if c.state == stateNotAuth {
-		if !c.isTLS && c.srv.opts.TLSConfig != nil {
+		if c.tlsConn == nil && c.srv.opts.TLSConfig != nil {
 			caps = append(caps, "STARTTLS")
 		}
 		if c.canAuth() {
@@ -29,7 +29,7 @@ func (c *conn) capabilities() string {
 		"BINARY", "APPENDLIMIT="+strconv.FormatInt(c.srv.opts.MaxAppendSize, 10),
 		"STATUS=SIZE",
 	)
-	if !c.compressed && c.state != stateNotAuth {
+	if c.deflate == nil && c.state != stateNotAuth {
 		caps = append(caps, "COMPRESS=DEFLATE")
 	}
 	return strings.Join(caps, " ")
@@ -38,7 +38,7 @@ func (c *conn) capabilities() string {
 // canAuth reports whether plaintext credentials may be sent now: over
 // TLS, from loopback, or when the operator allowed it.
 func (c *conn) canAuth() bool {
-	return c.isTLS || c.loopback || c.srv.opts.AllowInsecureAuth
+	return c.tlsConn != nil || c.loopback || c.srv.opts.AllowInsecureAuth
 }
 
 // Command: CAPABILITY, RFC 9051 §6.1.1.

@@ -18,7 +18,7 @@ func cmdCompress(ctx context.Context, c *conn, k *cmd) error {
 	if !strings.EqualFold(alg, "DEFLATE") {
 		return bad("", "Unknown compression algorithm")
 	}
-	if c.compressed {
+	if c.deflate != nil {
 		return no("COMPRESSIONACTIVE", "Already compressing")
 	}
 	if c.br.Buffered() > 0 {

@@ -56,15 +56,13 @@ type conn struct {
 	nc  net.Conn
 	log *slog.Logger
 
-	isTLS      bool
-	loopback   bool
-	compressed bool
-	tlsConn    *tls.Conn
-	deflate    *deflater // non-nil once COMPRESS is active
-	br         *bufio.Reader
-	out        io.Writer // where output goes: the TCP, TLS or DEFLATE stream
-	dec        *imapwire.Decoder
-	enc        *imapwire.Encoder
+	loopback bool
+	tlsConn  *tls.Conn // non-nil once TLS is up
+	deflate  *deflater // non-nil once COMPRESS is active
+	br       *bufio.Reader
+	out      io.Writer // where output goes: the TCP, TLS or DEFLATE stream
+	dec      *imapwire.Decoder
+	enc      *imapwire.Encoder
 
 	state   state
 	acct    store.Account
@@ -397,7 +395,6 @@ func (c *conn) startTLS(ctx context.Context) error {
 	}
 	c.nc.SetDeadline(time.Time{})
 	c.tlsConn = tc
-	c.isTLS = true
 	c.br.Reset(&wakeReader{c: c, r: tc})
 	c.out = tc
 	return nil
@@ -414,7 +411,6 @@ func (c *conn) startCompress() error {
 	}
 	c.deflate = &deflater{srv: c.srv, dst: under}
 	c.out = c.deflate
-	c.compressed = true
 	// A small buffer: the compressed input is mostly short commands.
 	src := bufio.NewReaderSize(&wakeReader{c: c, r: under}, 512)
 	c.br.Reset(inflate.NewReader(src))
