@@ -2,7 +2,6 @@ package imapserver
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"sync"
 
@@ -15,8 +14,7 @@ import (
 // blocked read (see wakeReader): an idle connection costs no goroutine
 // of its own beyond its reader.
 type hub struct {
-	log *slog.Logger
-	cl  store.ChangeLog
+	cl store.ChangeLog
 
 	mu       sync.Mutex // guards following
 	accounts map[store.AccountID]*watch
@@ -29,8 +27,8 @@ type watch struct {
 	conns  map[*conn]struct{}
 }
 
-func newHub(cl store.ChangeLog, log *slog.Logger) *hub {
-	return &hub{cl: cl, log: log, accounts: map[store.AccountID]*watch{}}
+func newHub(cl store.ChangeLog) *hub {
+	return &hub{cl: cl, accounts: map[store.AccountID]*watch{}}
 }
 
 // join registers c as idling on its account.

@@ -141,7 +141,7 @@ func New(opts Options) *Server {
 		conns:     make(map[*conn]struct{}),
 		done:      make(chan struct{}),
 	}
-	s.hub = newHub(opts.Store, s.log)
+	s.hub = newHub(opts.Store)
 	s.writers.New = func() any { return bufio.NewWriterSize(nil, writeBufSize) }
 	s.deflaters.New = func() any {
 		// BestSpeed: the level is valid, so NewWriter cannot fail.
