@@ -82,21 +82,13 @@ func (s *Store) Changes(ctx context.Context, acct store.AccountID, since store.M
 }
 
 func scanChanges(rows *sql.Rows, err error) ([]store.Change, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.Change
-	for rows.Next() {
+	return collect(nil, rows, err, func(sc scanner) (store.Change, error) {
 		var c store.Change
 		var kind, op, at int64
-		if err := rows.Scan(&c.ModSeq, &kind, &op, &c.ID, &c.Mailbox, &c.UID, &at); err != nil {
-			return nil, err
-		}
+		err := sc.Scan(&c.ModSeq, &kind, &op, &c.ID, &c.Mailbox, &c.UID, &at)
 		c.Kind, c.Op, c.At = store.ChangeKind(kind), store.ChangeOp(op), fromNanos(at)
-		out = append(out, c)
-	}
-	return out, rows.Err()
+		return c, err
+	})
 }
 
 // MailboxChanges implements store.Mail. Expunged UIDs come from the change

@@ -49,21 +49,13 @@ func (s *Store) RemoveDomain(ctx context.Context, name string) error {
 // Domains implements store.Directory.
 func (s *Store) Domains(ctx context.Context) ([]store.Domain, error) {
 	rows, err := s.read().query(ctx, "SELECT name, created FROM domains ORDER BY name")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.Domain
-	for rows.Next() {
+	return collect(nil, rows, err, func(sc scanner) (store.Domain, error) {
 		var d store.Domain
 		var created int64
-		if err := rows.Scan(&d.Name, &created); err != nil {
-			return nil, err
-		}
+		err := sc.Scan(&d.Name, &created)
 		d.Created = fromNanos(created)
-		out = append(out, d)
-	}
-	return out, rows.Err()
+		return d, err
+	})
 }
 
 // HasDomain implements store.Directory.
@@ -129,7 +121,7 @@ func (s *Store) CreateAccount(ctx context.Context, na store.NewAccount) (store.A
 
 const accountCols = "id, address, password_hash, quota_bytes, created, msg_count, msg_bytes"
 
-func scanAccount(sc interface{ Scan(...any) error }) (store.AccountUsage, error) {
+func scanAccount(sc scanner) (store.AccountUsage, error) {
 	var u store.AccountUsage
 	var created int64
 	err := sc.Scan(&u.ID, &u.Address, &u.PasswordHash, &u.QuotaBytes, &created, &u.Messages, &u.Bytes)
@@ -169,19 +161,7 @@ func (s *Store) AccountByAddress(ctx context.Context, address string) (store.Acc
 // Accounts implements store.Directory.
 func (s *Store) Accounts(ctx context.Context) ([]store.AccountUsage, error) {
 	rows, err := s.read().query(ctx, "SELECT "+accountCols+" FROM accounts ORDER BY id")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.AccountUsage
-	for rows.Next() {
-		u, err := scanAccount(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return collect(nil, rows, err, scanAccount)
 }
 
 // SetPassword implements store.Directory.
@@ -288,21 +268,13 @@ func (s *Store) Alias(ctx context.Context, address string) (store.Alias, error) 
 // Aliases implements store.Directory.
 func (s *Store) Aliases(ctx context.Context) ([]store.Alias, error) {
 	rows, err := s.read().query(ctx, "SELECT address, targets FROM aliases ORDER BY address")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.Alias
-	for rows.Next() {
+	return collect(nil, rows, err, func(sc scanner) (store.Alias, error) {
 		var a store.Alias
 		var targets string
-		if err := rows.Scan(&a.Address, &targets); err != nil {
-			return nil, err
+		if err := sc.Scan(&a.Address, &targets); err != nil {
+			return a, err
 		}
-		if a.Targets, err = decodeStrings(targets); err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+		a.Targets, err = decodeStrings(targets)
+		return a, err
+	})
 }

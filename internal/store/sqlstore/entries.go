@@ -21,24 +21,17 @@ const entryFrom = " FROM mailbox_messages mm JOIN messages m ON m.id = mm.messag
 // queryEntries appends to out the entries that q selects (entryCols).
 func queryEntries(ctx context.Context, r runner, out []store.MailboxEntry, q string, args ...any) ([]store.MailboxEntry, error) {
 	rows, err := r.query(ctx, q, args...)
-	if err != nil {
-		return out, err
-	}
-	defer rows.Close()
-	for rows.Next() {
+	return collect(out, rows, err, func(sc scanner) (store.MailboxEntry, error) {
 		var e store.MailboxEntry
 		var kw string
 		var recv int64
-		if err := rows.Scan(&e.UID, &e.MessageID, &e.ModSeq, &kw, &e.Size, &recv); err != nil {
-			return out, err
-		}
-		if e.Keywords, err = decodeStrings(kw); err != nil {
-			return out, err
+		if err := sc.Scan(&e.UID, &e.MessageID, &e.ModSeq, &kw, &e.Size, &recv); err != nil {
+			return e, err
 		}
 		e.ReceivedAt = fromNanos(recv)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+		e.Keywords, err = decodeStrings(kw)
+		return e, err
+	})
 }
 
 // Entries implements store.Mail.
@@ -72,7 +65,7 @@ func (w *wtx) entries(mailbox store.MailboxID, uids []store.UID) ([]store.Mailbo
 const messageCols = `id, account_id, thread_id, blob_id, size, received_at, keywords, date, subject,
 	from_addr, sender, reply_to, to_addr, cc, bcc, message_id, in_reply_to, refs, preview, has_attachment, modseq`
 
-func scanMessage(sc interface{ Scan(...any) error }) (store.Message, error) {
+func scanMessage(sc scanner) (store.Message, error) {
 	var m store.Message
 	var recv, date, att int64
 	var kw, from, sender, replyTo, to, cc, bcc, irt, refs string
@@ -375,17 +368,5 @@ func (s *Store) Expunge(ctx context.Context, acct store.AccountID, mailbox store
 
 func (w *wtx) deletedRefs(mailbox store.MailboxID) ([]entryRef, error) {
 	rows, err := w.query("SELECT uid, message_id FROM mailbox_messages WHERE mailbox_id = ? AND deleted = 1 ORDER BY uid", mailbox)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []entryRef
-	for rows.Next() {
-		var e entryRef
-		if err := rows.Scan(&e.uid, &e.msg); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return collect(nil, rows, err, scanEntryRef)
 }

@@ -96,21 +96,13 @@ func (s *Store) HasBlob(ctx context.Context, acct store.AccountID, id string) (b
 // JMAPObjects implements store.JMAPObjects.
 func (s *Store) JMAPObjects(ctx context.Context, acct store.AccountID, kind store.ChangeKind) ([]store.JMAPObject, error) {
 	rows, err := s.read().query(ctx, "SELECT id, data FROM jmap_objects WHERE account_id = ? AND kind = ? ORDER BY id", acct, int64(kind))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.JMAPObject
-	for rows.Next() {
+	return collect(nil, rows, err, func(sc scanner) (store.JMAPObject, error) {
 		o := store.JMAPObject{Kind: kind}
 		var data string
-		if err := rows.Scan(&o.ID, &data); err != nil {
-			return nil, err
-		}
+		err := sc.Scan(&o.ID, &data)
 		o.Data = []byte(data)
-		out = append(out, o)
-	}
-	return out, rows.Err()
+		return o, err
+	})
 }
 
 // CreateJMAPObject implements store.JMAPObjects.

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -13,7 +12,7 @@ import (
 const submissionCols = `id, account_id, identity_id, email_id, thread_id, mail_from, mail_from_params, rcpts,
 	blob_id, size, created, send_at, undo_status, queue_id, claimed_until, released, result`
 
-func scanSubmission(sc interface{ Scan(...any) error }) (store.Submission, error) {
+func scanSubmission(sc scanner) (store.Submission, error) {
 	var sub store.Submission
 	var params, rcpts, result string
 	var created, sendAt, claimed, released int64
@@ -34,23 +33,6 @@ func scanSubmission(sc interface{ Scan(...any) error }) (store.Submission, error
 	sub.Created, sub.SendAt = fromNanos(created), fromNanos(sendAt)
 	sub.ClaimedUntil, sub.Released = fromNanos(claimed), fromNanos(released)
 	return sub, nil
-}
-
-// scanSubmissions reads every row of a submissionCols query, closing rows.
-func scanSubmissions(rows *sql.Rows, err error) ([]store.Submission, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.Submission
-	for rows.Next() {
-		sub, err := scanSubmission(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sub)
-	}
-	return out, rows.Err()
 }
 
 // CreateSubmission implements store.Submissions.
@@ -78,18 +60,18 @@ func (s *Store) CreateSubmission(ctx context.Context, sub store.Submission) (sto
 // Submissions implements store.Submissions.
 func (s *Store) Submissions(ctx context.Context, acct store.AccountID, ids []store.SubmissionID) ([]store.Submission, error) {
 	var out []store.Submission
-	collect := func(q string, args ...any) error {
-		subs, err := scanSubmissions(s.read().query(ctx, q, args...))
-		out = append(out, subs...)
+	read := func(q string, args ...any) error {
+		rows, err := s.read().query(ctx, q, args...)
+		out, err = collect(out, rows, err, scanSubmission)
 		return err
 	}
 	if ids == nil {
-		err := collect("SELECT "+submissionCols+" FROM jmap_submissions WHERE account_id = ? ORDER BY id", acct)
+		err := read("SELECT "+submissionCols+" FROM jmap_submissions WHERE account_id = ? ORDER BY id", acct)
 		return out, err
 	}
 	err := chunks(ids, func(part []store.SubmissionID) error {
 		args := append([]any{acct}, padded(part)...)
-		return collect("SELECT "+submissionCols+" FROM jmap_submissions WHERE account_id = ? AND id IN ("+
+		return read("SELECT "+submissionCols+" FROM jmap_submissions WHERE account_id = ? AND id IN ("+
 			placeholders(len(args)-1)+") ORDER BY id", args...)
 	})
 	return out, err
@@ -148,9 +130,10 @@ func (s *Store) DeleteSubmission(ctx context.Context, acct store.AccountID, id s
 
 // UnqueuedSubmissions implements store.Submissions.
 func (s *Store) UnqueuedSubmissions(ctx context.Context, now time.Time, limit int) ([]store.Submission, error) {
-	return scanSubmissions(s.read().query(ctx, "SELECT "+submissionCols+` FROM jmap_submissions
+	rows, err := s.read().query(ctx, "SELECT "+submissionCols+` FROM jmap_submissions
 		WHERE undo_status = ? AND queue_id = 0 AND claimed_until <= ? ORDER BY send_at LIMIT ?`,
-		store.UndoPending, nanos(now), limit))
+		store.UndoPending, nanos(now), limit)
+	return collect(nil, rows, err, scanSubmission)
 }
 
 // ClaimSubmission implements store.Submissions.
@@ -215,18 +198,12 @@ func (w *wtx) settleSubmissions(status string, released int64, ids []store.Queue
 		args := append([]any{status, released, store.UndoPending}, in...)
 		rows, err := w.query(`UPDATE jmap_submissions SET undo_status = ?, released = ?
 			WHERE undo_status = ? AND queue_id IN (`+placeholders(len(in))+`) RETURNING id, account_id`, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+		changed, err = collect(changed, rows, err, func(sc scanner) (row, error) {
 			var r row
-			if err := rows.Scan(&r.id, &r.acct); err != nil {
-				return err
-			}
-			changed = append(changed, r)
-		}
-		return rows.Err()
+			err := sc.Scan(&r.id, &r.acct)
+			return r, err
+		})
+		return err
 	})
 	if err != nil {
 		return err

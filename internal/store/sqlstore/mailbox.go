@@ -60,7 +60,7 @@ func validSpecialUse(u string) bool {
 
 const mailboxCols = "id, account_id, name, special_use, uid_validity, uid_next, subscribed, modseq"
 
-func scanMailbox(sc interface{ Scan(...any) error }) (store.Mailbox, error) {
+func scanMailbox(sc scanner) (store.Mailbox, error) {
 	var m store.Mailbox
 	var sub int64
 	err := sc.Scan(&m.ID, &m.AccountID, &m.Name, &m.SpecialUse, &m.UIDValidity, &m.UIDNext, &sub, &m.ModSeq)
@@ -68,26 +68,9 @@ func scanMailbox(sc interface{ Scan(...any) error }) (store.Mailbox, error) {
 	return m, err
 }
 
-// scanFunc adapts a function to scanMailbox's argument.
-type scanFunc func(dest ...any) error
-
-func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
-
 // scanMailboxes reads every row of a mailboxCols query, closing rows.
 func scanMailboxes(rows *sql.Rows, err error) ([]store.Mailbox, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.Mailbox
-	for rows.Next() {
-		m, err := scanMailbox(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return collect(nil, rows, err, scanMailbox)
 }
 
 func mailboxByID(ctx context.Context, r runner, acct store.AccountID, id store.MailboxID) (store.Mailbox, error) {

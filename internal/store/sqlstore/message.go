@@ -343,23 +343,20 @@ type entryRef struct {
 	msg store.MessageID
 }
 
+// scanEntryRef reads a (uid, message_id) row.
+func scanEntryRef(sc scanner) (entryRef, error) {
+	var e entryRef
+	err := sc.Scan(&e.uid, &e.msg)
+	return e, err
+}
+
 // entryRefs returns the entries of a mailbox with the given UIDs (all of
 // them when uids is nil), in UID order.
 func (w *wtx) entryRefs(mailbox store.MailboxID, uids []store.UID) ([]entryRef, error) {
 	var out []entryRef
 	scan := func(rows *sql.Rows, err error) error {
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var e entryRef
-			if err := rows.Scan(&e.uid, &e.msg); err != nil {
-				return err
-			}
-			out = append(out, e)
-		}
-		return rows.Err()
+		out, err = collect(out, rows, err, scanEntryRef)
+		return err
 	}
 	if uids == nil {
 		err := scan(w.query("SELECT uid, message_id FROM mailbox_messages WHERE mailbox_id = ? ORDER BY uid", mailbox))

@@ -36,21 +36,13 @@ func (s *Store) DKIMKeyList(ctx context.Context, domain string) ([]store.DKIMKey
 	domain = strings.ToLower(domain)
 	rows, err := s.read().query(ctx, `SELECT domain, selector, algorithm, private_key, state, created, changed
 		FROM dkim_keys WHERE domain = ? OR ? = '' ORDER BY domain, created, selector`, domain, domain)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.DKIMKey
-	for rows.Next() {
+	return collect(nil, rows, err, func(sc scanner) (store.DKIMKey, error) {
 		var k store.DKIMKey
 		var state, created, changed int64
-		if err := rows.Scan(&k.Domain, &k.Selector, &k.Algorithm, &k.PrivateKey, &state, &created, &changed); err != nil {
-			return nil, err
-		}
+		err := sc.Scan(&k.Domain, &k.Selector, &k.Algorithm, &k.PrivateKey, &state, &created, &changed)
 		k.State, k.Created, k.Changed = store.DKIMKeyState(state), fromNanos(created), fromNanos(changed)
-		out = append(out, k)
-	}
-	return out, rows.Err()
+		return k, err
+	})
 }
 
 // DKIMKeySetState implements store.DKIMKeys.

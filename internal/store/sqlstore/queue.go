@@ -49,7 +49,7 @@ func (w *wtx) enqueue(m store.OutboundMessage) (store.QueueID, error) {
 
 const queueCols = "id, account_id, mail_from, blob_id, size, created, hold_until, dsn_ret, dsn_envid"
 
-func scanQueued(sc interface{ Scan(...any) error }) (store.OutboundMessage, error) {
+func scanQueued(sc scanner) (store.OutboundMessage, error) {
 	var m store.OutboundMessage
 	var created, hold int64
 	err := sc.Scan(&m.ID, &m.Account, &m.MailFrom, &m.BlobID, &m.Size, &created, &hold, &m.DSNRet, &m.DSNEnvID)
@@ -60,21 +60,12 @@ func scanQueued(sc interface{ Scan(...any) error }) (store.OutboundMessage, erro
 // scanQueue reads every row of a queueCols query, closing rows, and
 // indexes the messages by ID so recipients can be attached to them.
 func scanQueue(rows *sql.Rows, err error) ([]store.OutboundMessage, map[store.QueueID]int, error) {
-	if err != nil {
-		return nil, nil, err
+	out, err := collect(nil, rows, err, scanQueued)
+	idx := make(map[store.QueueID]int, len(out))
+	for i, m := range out {
+		idx[m.ID] = i
 	}
-	defer rows.Close()
-	var out []store.OutboundMessage
-	idx := make(map[store.QueueID]int)
-	for rows.Next() {
-		m, err := scanQueued(rows)
-		if err != nil {
-			return nil, nil, err
-		}
-		idx[m.ID] = len(out)
-		out = append(out, m)
-	}
-	return out, idx, rows.Err()
+	return out, idx, err
 }
 
 // QueueList implements store.Queue, oldest first.
