@@ -38,15 +38,16 @@ export class MailStore {
   labels = $state.raw<Label[]>([]);
   /** False while label names live only in this browser (no server support yet). */
   labelsOnServer = $state(true);
-  /** Emails by id; an entry may hold only the row properties. */
+  /**
+   * Emails by id; an entry may hold only the row properties. Entries are
+   * replaced, never mutated, so a view reading one re-derives when it changes.
+   */
   readonly emails = new SvelteMap<Id, Email>();
   /** Ids of emails whose full properties are in `emails`. */
   readonly full = new Set<Id>();
   readonly threads = new SvelteMap<Id, Thread>();
   /** The state string of each data type we hold, for /changes. */
   readonly states: Record<string, string | undefined> = { Mailbox: undefined, Email: undefined, Thread: undefined, Label: undefined, EmailSubmission: undefined };
-  /** Bumped when emails change, so views holding derived data refresh. */
-  emailsVersion = $state(0);
   labelStore: LabelStore;
 
   constructor(readonly client: JmapClient) {
@@ -102,7 +103,6 @@ export class MailStore {
       this.emails.set(e.id, old ? { ...old, ...e } : e);
       if (full) this.full.add(e.id);
     }
-    this.emailsVersion++;
   }
 
   putThreads(list: readonly Thread[]): void {
@@ -136,7 +136,6 @@ export class MailStore {
       const e = this.emails.get(id);
       if (e) this.emails.set(id, applyPatch(e, patch));
     }
-    this.emailsVersion++;
     try {
       assertSet('Email/set', await this.client.call('Email/set', { update: patches }));
     } catch (err) {
@@ -147,7 +146,6 @@ export class MailStore {
 
   async destroyEmails(ids: readonly Id[]): Promise<void> {
     for (const id of ids) this.emails.delete(id);
-    this.emailsVersion++;
     assertSet('Email/set', await this.client.call('Email/set', { destroy: ids }));
   }
 
@@ -208,7 +206,6 @@ export class MailStore {
     }
     await this.refetchEmails(r.changes.updated.filter((id) => this.emails.has(id)));
     this.states.Email = r.newState;
-    this.emailsVersion++;
     return new Set([...r.changes.created, ...r.changes.updated, ...r.changes.destroyed]);
   }
 
