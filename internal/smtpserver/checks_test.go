@@ -65,24 +65,13 @@ func sendMX(t *testing.T, ts *testServer, rcpt, msg string) string {
 	t.Helper()
 	d := dial(t, ts)
 	d.hello("client.example")
-	d.run(`
-		c: MAIL FROM:<sender@remote.example>
-		s: 250
-		c: RCPT TO:<` + rcpt + `>
-		s: 250
-		c: DATA
-		s: 354
-	`)
-	d.send(dotStuffString(msg) + ".\r\n")
-	r := d.readReply()
+	r := d.transaction("sender@remote.example", []string{rcpt}, msg, "")
 	d.run(`
 		c: QUIT
 		s: 221
 	`)
 	return r
 }
-
-func dotStuffString(s string) string { return string(dotStuff([]byte(s))) }
 
 func TestMXAuthenticationResults(t *testing.T) {
 	e := newRealEnv(t)
@@ -152,20 +141,9 @@ func TestMXDMARCReject(t *testing.T) {
 	ts := e.start(t, Options{Verifier: v})
 	d := dial(t, ts)
 	d.hello("client.example")
+	d.transaction("sender@remote.example", []string{"alice@example.org", "fwd@example.org"},
+		"From: sender@remote.example\r\n\r\nspoofed\r\n", "550 5.7.1 Message rejected per DMARC policy of remote.example")
 	d.run(`
-		c: MAIL FROM:<sender@remote.example>
-		s: 250
-		c: RCPT TO:<alice@example.org>
-		s: 250
-		c: RCPT TO:<fwd@example.org>
-		s: 250
-		c: DATA
-		s: 354
-		c: From: sender@remote.example
-		c:
-		c: spoofed
-		c: .
-		s: 550 5.7.1 Message rejected per DMARC policy of remote.example
 		c: RSET
 		s: 250
 		c: QUIT
@@ -251,20 +229,8 @@ func TestSubmissionIsNotVerified(t *testing.T) {
 	v := &fakeVerifier{res: verdictResult(spf.Fail, "", "fail", msgauth.Reject)}
 	ts := e.start(t, Options{Mode: ModeSubmission, ImplicitTLS: true, Verifier: v})
 	d := loginSubmission(t, ts, "bob@example.org", "bob-pw")
-	d.run(`
-		c: MAIL FROM:<bob@example.org>
-		s: 250
-		c: RCPT TO:<alice@example.org>
-		s: 250
-		c: DATA
-		s: 354
-		c: Authentication-Results: mx.test; dmarc=pass
-		c: From: bob@example.org
-		c:
-		c: hi
-		c: .
-		s: 250
-	`)
+	d.transaction("bob@example.org", []string{"alice@example.org"},
+		"Authentication-Results: mx.test; dmarc=pass\r\nFrom: bob@example.org\r\n\r\nhi\r\n", "250")
 	if n := len(v.calls()); n != 0 {
 		t.Errorf("submission verified %d times", n)
 	}

@@ -105,25 +105,10 @@ func TestSubmissionDKIMSigned(t *testing.T) {
 	ts := e.start(t, Options{Mode: ModeSubmission, ImplicitTLS: true, Signer: msgauth.NewSigner(keys)})
 	d := loginSubmission(t, ts, "bob@example.org", "bob-pw")
 	// No Date or Message-ID: the server adds them before signing, so the
-	// signature covers them.
-	d.run(`
-		c: MAIL FROM:<bob@example.org>
-		s: 250
-		c: RCPT TO:<alice@example.org>
-		s: 250
-		c: RCPT TO:<carol@remote.example>
-		s: 250
-		c: DATA
-		s: 354
-		c: From: Bob <bob@example.org>
-		c: To: alice@example.org, carol@remote.example
-		c: Subject: signed
-		c:
-		c: Hello  there,
-		c: ..dot line
-		c: .
-		s: 250 2.0.0
-	`)
+	// signature covers them. The dot line goes out dot-stuffed.
+	d.transaction("bob@example.org", []string{"alice@example.org", "carol@remote.example"},
+		"From: Bob <bob@example.org>\r\nTo: alice@example.org, carol@remote.example\r\nSubject: signed\r\n\r\n"+
+			"Hello  there,\r\n.dot line\r\n", "250 2.0.0")
 	msgs := e.inbox(t, "alice@example.org")
 	if len(msgs) != 1 {
 		t.Fatalf("%d messages", len(msgs))
@@ -176,39 +161,15 @@ func TestSubmissionSigningFailures(t *testing.T) {
 	ts := e.start(t, Options{Mode: ModeSubmission, ImplicitTLS: true, Signer: msgauth.NewSigner(keys)})
 	d := loginSubmission(t, ts, "alice@example.org", "alice-pw")
 	// Two author domains: no single signing domain, sent unsigned.
-	d.run(`
-		c: MAIL FROM:<alice@example.org>
-		s: 250
-		c: RCPT TO:<bob@example.org>
-		s: 250
-		c: DATA
-		s: 354
-		c: From: alice@example.org, al@example.net
-		c: Subject: two domains
-		c:
-		c: x
-		c: .
-		s: 250 2.0.0
-	`)
+	d.transaction("alice@example.org", []string{"bob@example.org"},
+		"From: alice@example.org, al@example.net\r\nSubject: two domains\r\n\r\nx\r\n", "250 2.0.0")
 	msgs := e.inbox(t, "bob@example.org")
 	if len(msgs) != 1 || strings.Contains(e.body(t, msgs[0].BlobID), "DKIM-Signature") {
 		t.Fatalf("bob's inbox %+v", msgs)
 	}
 	// The key store fails: refused for now, nothing stored.
 	keys.err = errors.New("key store unreachable")
-	d.run(`
-		c: MAIL FROM:<alice@example.org>
-		s: 250
-		c: RCPT TO:<bob@example.org>
-		s: 250
-		c: DATA
-		s: 354
-		c: From: alice@example.org
-		c:
-		c: x
-		c: .
-		s: 451 4.3.0
-	`)
+	d.transaction("alice@example.org", []string{"bob@example.org"}, "From: alice@example.org\r\n\r\nx\r\n", "451 4.3.0")
 	if n := len(e.inbox(t, "bob@example.org")); n != 1 {
 		t.Errorf("bob has %d messages, want 1", n)
 	}
@@ -229,20 +190,7 @@ func TestSignedSubmissionVerifiesOnMX(t *testing.T) {
 	keys := newTestKeys(t)
 	sub := e.start(t, Options{Mode: ModeSubmission, ImplicitTLS: true, Signer: msgauth.NewSigner(keys)})
 	d := loginSubmission(t, sub, "bob@example.org", "bob-pw")
-	d.run(`
-		c: MAIL FROM:<bob@example.org>
-		s: 250
-		c: RCPT TO:<carol@remote.example>
-		s: 250
-		c: DATA
-		s: 354
-		c: From: bob@example.org
-		c: Subject: across
-		c:
-		c: body
-		c: .
-		s: 250
-	`)
+	d.transaction("bob@example.org", []string{"carol@remote.example"}, "From: bob@example.org\r\nSubject: across\r\n\r\nbody\r\n", "250")
 	q, err := e.st.QueueList(context.Background())
 	if err != nil || len(q) != 1 {
 		t.Fatalf("queue %v %v", q, err)

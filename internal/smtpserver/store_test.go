@@ -195,33 +195,11 @@ func TestStoreSubmissionQueuesRemote(t *testing.T) {
 		` + ehloSubmissionTLS + `
 		c: AUTH PLAIN ` + b64("\x00bob@example.org\x00bob-pw") + `
 		s: 235
-		c: MAIL FROM:<team@example.org>
-		s: 250
-		c: RCPT TO:<alice@example.org>
-		s: 250
-		c: RCPT TO:<carol@remote.example>
-		s: 250
-		c: DATA
-		s: 354
-		c: From: Team <team@example.org>
-		c: Subject: minutes
-		c:
-		c: attached
-		c: .
-		s: 250 2.0.0
-		c: MAIL FROM:<bob@example.org>
-		s: 250
-		c: RCPT TO:<dave@remote.example>
-		s: 250
-		c: DATA
-		s: 354
-		c: From: bob@example.org
-		c: Subject: remote only
-		c:
-		c: hi
-		c: .
-		s: 250 2.0.0
 	`)
+	d.transaction("team@example.org", []string{"alice@example.org", "carol@remote.example"},
+		"From: Team <team@example.org>\r\nSubject: minutes\r\n\r\nattached\r\n", "250 2.0.0")
+	d.transaction("bob@example.org", []string{"dave@remote.example"},
+		"From: bob@example.org\r\nSubject: remote only\r\n\r\nhi\r\n", "250 2.0.0")
 	if got := e.inbox(t, "alice@example.org"); len(got) != 1 || got[0].Envelope.Subject != "minutes" {
 		t.Fatalf("alice's inbox %+v", got)
 	}

@@ -170,30 +170,11 @@ func TestSubmissionFromAliasAndMissingFrom(t *testing.T) {
 		` + ehloSubmissionTLS + `
 		c: AUTH PLAIN ` + b64("\x00alice@example.org\x00alice-pw") + `
 		s: 235
-		c: MAIL FROM:<alice@example.org>
-		s: 250
-		c: RCPT TO:<bob@example.org>
-		s: 250
-		c: DATA
-		s: 354
-		c: Subject: no from
-		c:
-		c: x
-		c: .
-		s: 550 5.7.1 Message has no From header
-		c: MAIL FROM:<alice@example.org>
-		s: 250
-		c: RCPT TO:<bob@example.org>
-		s: 250
-		c: DATA
-		s: 354
-		c: From: Sales <sales@example.org>, Team <team@example.org>
-		c: Subject: from aliases
-		c:
-		c: x
-		c: .
-		s: 250
 	`)
+	d.transaction("alice@example.org", []string{"bob@example.org"}, "Subject: no from\r\n\r\nx\r\n",
+		"550 5.7.1 Message has no From header")
+	d.transaction("alice@example.org", []string{"bob@example.org"},
+		"From: Sales <sales@example.org>, Team <team@example.org>\r\nSubject: from aliases\r\n\r\nx\r\n", "250")
 	if dels, _ := ts.be.snapshot(); len(dels) != 1 {
 		t.Fatalf("%d deliveries", len(dels))
 	}
