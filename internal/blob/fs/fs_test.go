@@ -70,7 +70,7 @@ func TestRows(t *testing.T) {
 	big := make([]byte, 600<<10)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range big {
-		big[i] = byte(rng.Uint32()) // incompressible: stays above the pack limit
+		big[i] = byte(rng.Uint32()) // incompressible: stays above the row limit
 	}
 	sid, _, err := s.Put(ctx, bytes.NewReader(small))
 	if err != nil {
