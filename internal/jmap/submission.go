@@ -374,14 +374,13 @@ func (c *call) submissionCreate(ctx context.Context, raw json.RawMessage) (store
 		return store.Submission{}, &SetError{Type: setInvalidEmail, Description: "the email cannot be read"}
 	}
 	out := stripHeader(data, "Bcc")
-	blobID, size, err := c.s.blobs.Put(ctx, bytes.NewReader(out))
-	if err != nil {
-		return store.Submission{}, &SetError{Type: setForbidden, Description: "the message could not be stored"}
-	}
 	params, _ := json.Marshal(env.MailFrom.Parameters)
 	now := c.s.now()
+	// No BlobID: the queue keeps the message it sends. Only a pending row
+	// with no queue entry is read back from its blob (HandOverUnqueued),
+	// and submit never leaves a row of its own pending and unqueued.
 	sub := store.Submission{Account: acct.ID, IdentityID: ident.id, EmailID: msg.ID, ThreadID: msg.ThreadID,
-		MailFrom: env.MailFrom.Email, MailFromParams: params, BlobID: blobID, Size: size, Created: now,
+		MailFrom: env.MailFrom.Email, MailFromParams: params, Size: int64(len(out)), Created: now,
 		SendAt: sendAt}
 	for _, r := range env.RcptTo {
 		sub.Rcpts = append(sub.Rcpts, r.Email)
