@@ -301,18 +301,12 @@ func (s *Store) MessageEntries(ctx context.Context, acct store.AccountID, ids []
 			JOIN messages m ON m.id = mm.message_id
 			WHERE m.account_id = ? AND mm.message_id IN (`+placeholders(len(args)-1)+`)
 			ORDER BY mm.message_id, mm.mailbox_id`, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+		out, err = collect(out, rows, err, func(sc scanner) (store.EntryRef, error) {
 			var e store.EntryRef
-			if err := rows.Scan(&e.Message, &e.Mailbox, &e.UID); err != nil {
-				return err
-			}
-			out = append(out, e)
-		}
-		return rows.Err()
+			err := sc.Scan(&e.Message, &e.Mailbox, &e.UID)
+			return e, err
+		})
+		return err
 	})
 	return out, err
 }
@@ -353,20 +347,14 @@ func (s *Store) MailboxThreads(ctx context.Context, acct store.AccountID, mailbo
 		}
 		rows, err := r.query(ctx, `SELECT mm.uid, mm.message_id, m.thread_id, mm.seen FROM mailbox_messages mm
 			JOIN messages m ON m.id = mm.message_id WHERE mm.mailbox_id = ?`, mailbox)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+		out, err = collect(out, rows, err, func(sc scanner) (store.ThreadEntry, error) {
 			var e store.ThreadEntry
 			var seen int64
-			if err := rows.Scan(&e.UID, &e.Message, &e.Thread, &seen); err != nil {
-				return err
-			}
+			err := sc.Scan(&e.UID, &e.Message, &e.Thread, &seen)
 			e.Seen = seen != 0
-			out = append(out, e)
-		}
-		return rows.Err()
+			return e, err
+		})
+		return err
 	})
 	return out, highest, err
 }
