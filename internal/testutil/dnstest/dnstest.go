@@ -56,8 +56,6 @@ type Server struct {
 	typeFail  map[string]Failure  // "fqdn/TYPE" → failure for that type only
 	authentic bool                // set AD on every answer
 	insecure  map[string]bool     // names answered without AD even when authentic
-	queries   int
-	log       []string // "name TYPE" of each query, in order
 	closed    bool
 	wg        sync.WaitGroup
 }
@@ -226,20 +224,6 @@ func (s *Server) SetInsecure(name string) {
 	s.mu.Unlock()
 }
 
-// Queries returns how many queries were received.
-func (s *Server) Queries() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.queries
-}
-
-// Log returns "name TYPE" for each query received, in order.
-func (s *Server) Log() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.log...)
-}
-
 func (s *Server) serveUDP() {
 	defer s.wg.Done()
 	buf := make([]byte, 65535)
@@ -306,8 +290,6 @@ func (s *Server) handle(query []byte, udp bool) []byte {
 	name := strings.ToLower(qn.Name)
 
 	s.mu.Lock()
-	s.queries++
-	s.log = append(s.log, strings.TrimSuffix(name, ".")+" "+dns.TypeToString[qn.Qtype])
 	f := s.failures[name]
 	if tf, ok := s.typeFail[name+"/"+dns.TypeToString[qn.Qtype]]; ok {
 		f = tf
