@@ -59,27 +59,24 @@ const mxMessage = "Authentication-Results: mx.test; dkim=pass header.d=bank.exam
 	"\r\n" +
 	"body\r\n"
 
-// sendMX sends one message to rcpt over the MX and returns the reply to
-// the end of data.
-func sendMX(t *testing.T, ts *testServer, rcpt, msg string) string {
+// sendMX sends one message to rcpt over the MX and fails the test unless
+// the reply to the end of data starts with want.
+func sendMX(t *testing.T, ts *testServer, rcpt, msg, want string) {
 	t.Helper()
 	d := dial(t, ts)
 	d.hello("client.example")
-	r := d.transaction("sender@remote.example", []string{rcpt}, msg, "")
+	d.transaction("sender@remote.example", []string{rcpt}, msg, want)
 	d.run(`
 		c: QUIT
 		s: 221
 	`)
-	return r
 }
 
 func TestMXAuthenticationResults(t *testing.T) {
 	e := newRealEnv(t)
 	v := &fakeVerifier{res: verdictResult(spf.Pass, "pass", "pass", msgauth.Accept)}
 	ts := e.start(t, Options{Verifier: v})
-	if r := sendMX(t, ts, "alice@example.org", mxMessage); !strings.HasPrefix(r, "250 2.0.0") {
-		t.Fatalf("end of data: %s", r)
-	}
+	sendMX(t, ts, "alice@example.org", mxMessage, "250 2.0.0")
 	calls := v.calls()
 	if len(calls) != 1 {
 		t.Fatalf("%d verifications", len(calls))
@@ -88,11 +85,7 @@ func TestMXAuthenticationResults(t *testing.T) {
 	if in.MailFrom != "sender@remote.example" || in.HELO != "client.example" || in.RemoteIP.String() != "127.0.0.1" || string(in.Raw) != mxMessage {
 		t.Errorf("verifier input %+v\n%s", in, in.Raw)
 	}
-	msgs := e.inbox(t, "alice@example.org")
-	if len(msgs) != 1 {
-		t.Fatalf("%d messages", len(msgs))
-	}
-	stored := e.body(t, msgs[0].BlobID)
+	stored := e.onlyMessage(t, "alice@example.org")
 	// Return-Path, our Received (folded), our Authentication-Results,
 	// then the message without the fields forged in our name.
 	_, afterRP, _ := strings.Cut(stored, "\r\n")
@@ -119,14 +112,8 @@ func TestMXAuthenticationResultsFail(t *testing.T) {
 	e := newRealEnv(t)
 	v := &fakeVerifier{res: verdictResult(spf.Fail, "fail", "fail", msgauth.Accept)}
 	ts := e.start(t, Options{Verifier: v})
-	if r := sendMX(t, ts, "alice@example.org", "From: sender@remote.example\r\n\r\nx\r\n"); !strings.HasPrefix(r, "250") {
-		t.Fatalf("end of data: %s", r)
-	}
-	msgs := e.inbox(t, "alice@example.org")
-	if len(msgs) != 1 {
-		t.Fatalf("%d messages", len(msgs))
-	}
-	stored := e.body(t, msgs[0].BlobID)
+	sendMX(t, ts, "alice@example.org", "From: sender@remote.example\r\n\r\nx\r\n", "250")
+	stored := e.onlyMessage(t, "alice@example.org")
 	if !strings.Contains(stored, "\tspf=fail smtp.mailfrom=sender@remote.example;\r\n\tdkim=fail ") || !strings.Contains(stored, "\tdmarc=fail header.from=remote.example\r\n") {
 		t.Errorf("stored:\n%s", stored)
 	}
@@ -172,24 +159,12 @@ func TestMXDMARCQuarantine(t *testing.T) {
 	e := newRealEnv(t)
 	v := &fakeVerifier{res: verdictResult(spf.SoftFail, "none", "fail", msgauth.Quarantine)}
 	ts := e.start(t, Options{Verifier: v})
-	if r := sendMX(t, ts, "team@example.org", "From: sender@remote.example\r\nSubject: suspicious\r\n\r\nx\r\n"); !strings.HasPrefix(r, "250") {
-		t.Fatalf("end of data: %s", r)
-	}
-	ctx := context.Background()
+	sendMX(t, ts, "team@example.org", "From: sender@remote.example\r\nSubject: suspicious\r\n\r\nx\r\n", "250")
 	for _, addr := range []string{"alice@example.org", "bob@example.org"} {
 		if n := len(e.inbox(t, addr)); n != 0 {
 			t.Errorf("%s has %d messages in INBOX", addr, n)
 		}
-		acct := e.accts[addr]
-		junk, err := e.st.MailboxByName(ctx, acct.ID, "Junk")
-		if err != nil {
-			t.Fatal(err)
-		}
-		entries, err := e.st.Entries(ctx, acct.ID, junk.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(entries) != 1 || !slices.Contains(entries[0].Keywords, store.KeywordJunk) {
+		if entries := e.entries(t, addr, "Junk"); len(entries) != 1 || !slices.Contains(entries[0].Keywords, store.KeywordJunk) {
 			t.Errorf("%s Junk: %+v", addr, entries)
 		}
 	}
@@ -212,9 +187,7 @@ func TestMXQuarantineFollowsRenamedJunk(t *testing.T) {
 	}
 	v := &fakeVerifier{res: verdictResult(spf.Fail, "none", "fail", msgauth.Quarantine)}
 	ts := e.start(t, Options{Verifier: v})
-	if r := sendMX(t, ts, "alice@example.org", "From: sender@remote.example\r\n\r\nx\r\n"); !strings.HasPrefix(r, "250") {
-		t.Fatalf("end of data: %s", r)
-	}
+	sendMX(t, ts, "alice@example.org", "From: sender@remote.example\r\n\r\nx\r\n", "250")
 	entries, err := e.st.Entries(ctx, alice.ID, junk.ID)
 	if err != nil || len(entries) != 1 {
 		t.Errorf("the \\Junk mailbox, now named Spam, has %v (%v)", entries, err)
@@ -234,11 +207,7 @@ func TestSubmissionIsNotVerified(t *testing.T) {
 	if n := len(v.calls()); n != 0 {
 		t.Errorf("submission verified %d times", n)
 	}
-	msgs := e.inbox(t, "alice@example.org")
-	if len(msgs) != 1 {
-		t.Fatalf("%d messages", len(msgs))
-	}
-	if s := e.body(t, msgs[0].BlobID); strings.Contains(s, "Authentication-Results") {
+	if s := e.onlyMessage(t, "alice@example.org"); strings.Contains(s, "Authentication-Results") {
 		t.Errorf("forged field kept on submission:\n%s", s)
 	}
 }

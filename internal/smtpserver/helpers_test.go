@@ -513,9 +513,8 @@ func (d *dialog) hello(name string) string {
 
 // transaction sends MAIL FROM:<from>, one RCPT TO per recipient and DATA,
 // each of which must succeed, then msg dot-stuffed and the end of data.
-// It fails the test unless the reply to the end of data starts with want
-// ("" takes any reply), and returns that reply.
-func (d *dialog) transaction(from string, rcpts []string, msg, want string) string {
+// It fails the test unless the reply to the end of data starts with want.
+func (d *dialog) transaction(from string, rcpts []string, msg, want string) {
 	d.t.Helper()
 	script := "c: MAIL FROM:<" + from + ">\ns: 250\n"
 	for _, r := range rcpts {
@@ -523,11 +522,9 @@ func (d *dialog) transaction(from string, rcpts []string, msg, want string) stri
 	}
 	d.run(script + "c: DATA\ns: 354")
 	d.send(dotStuffString(msg) + ".\r\n")
-	r := d.readReply()
-	if !strings.HasPrefix(r, want) {
+	if r := d.readReply(); !strings.HasPrefix(r, want) {
 		d.t.Fatalf("end of data: got %q, want %q", r, want)
 	}
-	return r
 }
 
 func dotStuffString(s string) string { return string(dotStuff([]byte(s))) }

@@ -80,12 +80,12 @@ func (e *realEnv) start(t *testing.T, o Options) *testServer {
 	return startServer(t, nil, o)
 }
 
-// inbox returns the messages in an account's INBOX.
-func (e *realEnv) inbox(t *testing.T, addr string) []store.Message {
+// entries returns the entries of the mailbox named name of an account.
+func (e *realEnv) entries(t *testing.T, addr, name string) []store.MailboxEntry {
 	t.Helper()
 	ctx := context.Background()
 	a := e.accts[addr]
-	mb, err := e.st.MailboxByName(ctx, a.ID, "INBOX")
+	mb, err := e.st.MailboxByName(ctx, a.ID, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,15 +93,32 @@ func (e *realEnv) inbox(t *testing.T, addr string) []store.Message {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return entries
+}
+
+// inbox returns the messages in an account's INBOX.
+func (e *realEnv) inbox(t *testing.T, addr string) []store.Message {
+	t.Helper()
 	var ids []store.MessageID
-	for _, en := range entries {
+	for _, en := range e.entries(t, addr, "INBOX") {
 		ids = append(ids, en.MessageID)
 	}
-	msgs, err := e.st.Messages(ctx, a.ID, ids)
+	msgs, err := e.st.Messages(context.Background(), e.accts[addr].ID, ids)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return msgs
+}
+
+// onlyMessage returns the stored form of the one message in an account's
+// INBOX, and fails the test when there is not exactly one.
+func (e *realEnv) onlyMessage(t *testing.T, addr string) string {
+	t.Helper()
+	msgs := e.inbox(t, addr)
+	if len(msgs) != 1 {
+		t.Fatalf("%s has %d messages, want 1", addr, len(msgs))
+	}
+	return e.body(t, msgs[0].BlobID)
 }
 
 func (e *realEnv) body(t *testing.T, id string) string {
