@@ -4,8 +4,6 @@
 
 import type { Email, EmailAddress, Id, Identity } from './jmap/types';
 
-export type ComposeMode = 'new' | 'reply' | 'replyAll' | 'forward';
-
 export interface Attachment {
   blobId: Id;
   name: string;

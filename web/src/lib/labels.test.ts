@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { isValidKeyword, keywordFor, keywordPatch, labelsOf, labelState, LocalLabelStore, validateLabel } from './labels';
+import { keywordFor, keywordPatch, labelsOf, labelState, LocalLabelStore, validateLabel } from './labels';
 import type { Label } from './jmap/types';
+
+/** True if the string may be sent as a JMAP keyword (RFC 8621 §4.1.1). */
+function isValidKeyword(k: string): boolean {
+  return k.length > 0 && k.length <= 255 && /^[\x21-\x7e]+$/.test(k) && !/[(){\]%*"\\]/.test(k);
+}
 
 const L = (id: string, name: string, keyword: string): Label => ({ id, name, keyword, color: '#188038' });
 

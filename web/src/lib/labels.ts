@@ -44,11 +44,6 @@ export function keywordFor(name: string, taken: Iterable<string> = []): string {
   return kw;
 }
 
-/** True if the string may be sent as a JMAP keyword (RFC 8621 §4.1.1). */
-export function isValidKeyword(k: string): boolean {
-  return k.length > 0 && k.length <= 255 && /^[\x21-\x7e]+$/.test(k) && !/[(){\]%*"\\]/.test(k);
-}
-
 /** The labels an email carries, in the order of the label list. */
 export function labelsOf(keywords: Readonly<Record<string, boolean>> | undefined, labels: readonly Label[]): Label[] {
   if (!keywords) return [];

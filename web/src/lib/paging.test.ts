@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { idsWithoutRows, keepOnly, missingPages, pagesFor, placePage } from './paging';
+import { keepOnly, missingPages, pagesFor, placePage } from './paging';
 
 describe('pagesFor', () => {
   it('covers the visible range with a page of margin, clamped to the list', () => {
@@ -35,10 +35,8 @@ describe('placePage', () => {
   });
 });
 
-describe('idsWithoutRows and keepOnly', () => {
-  it('finds ids needing row data and clears pages outside a set', () => {
-    const ids = ['a', undefined, 'c', 'd'];
-    expect(idsWithoutRows(ids, 0, 10, (id) => id === 'c')).toEqual(['a', 'd']);
+describe('keepOnly', () => {
+  it('clears pages outside a set', () => {
     expect(keepOnly(['a', 'b', 'c', 'd'], [1], 2)).toEqual([undefined, undefined, 'c', 'd']);
   });
 });

@@ -33,21 +33,6 @@ export function missingPages(
   });
 }
 
-/** Known ids in [first, last] whose row data is not cached yet. */
-export function idsWithoutRows(
-  ids: readonly (Id | undefined)[],
-  first: number,
-  last: number,
-  has: (id: Id) => boolean,
-): Id[] {
-  const out: Id[] = [];
-  for (let i = Math.max(0, first); i <= Math.min(last, ids.length - 1); i++) {
-    const id = ids[i];
-    if (id !== undefined && !has(id)) out.push(id);
-  }
-  return out;
-}
-
 /** Writes a loaded page of ids into the window at `position`, growing it to `total`. */
 export function placePage(ids: readonly (Id | undefined)[], position: number, page: readonly Id[], total?: number): (Id | undefined)[] {
   const next = ids.slice();

@@ -188,7 +188,6 @@ export class JmapClient {
   private seq = 0;
   private active = 0;
   private readonly waiters: (() => void)[] = [];
-  private readonly sessionListeners = new Set<(s: Session) => void>();
 
   constructor(opts: ClientOptions = {}) {
     this.sessionUrl = opts.sessionUrl ?? '/.well-known/jmap';
@@ -199,16 +198,6 @@ export class JmapClient {
   get session(): Session {
     if (!this.sessionValue) throw new Error('JMAP session not loaded');
     return this.sessionValue;
-  }
-
-  get hasSession(): boolean {
-    return this.sessionValue !== undefined;
-  }
-
-  /** Called whenever a new session object is fetched. */
-  onSession(fn: (s: Session) => void): () => void {
-    this.sessionListeners.add(fn);
-    return () => this.sessionListeners.delete(fn);
   }
 
   /** RFC 8620 §2: fetches the session resource (after login, or when its state changed). */
@@ -230,7 +219,6 @@ export class JmapClient {
     s.uploadUrl = sameOrigin(s.uploadUrl);
     s.eventSourceUrl = sameOrigin(s.eventSourceUrl);
     this.sessionValue = s;
-    for (const fn of this.sessionListeners) fn(s);
     return s;
   }
 

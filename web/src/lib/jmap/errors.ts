@@ -1,14 +1,6 @@
 // Error types of RFC 8620 §3.6 (request and method level) and §5.3/§5.4
 // (per-object SetError), plus the transport failures around them.
 
-/** RFC 8620 §3.6.1: request-level errors, sent as RFC 7807 problem details. */
-export const RequestErrorType = {
-  unknownCapability: 'urn:ietf:params:jmap:error:unknownCapability',
-  notJSON: 'urn:ietf:params:jmap:error:notJSON',
-  notRequest: 'urn:ietf:params:jmap:error:notRequest',
-  limit: 'urn:ietf:params:jmap:error:limit',
-} as const;
-
 /** RFC 8620 §3.6.2 and the method-specific errors of §5 and RFC 8621. */
 export type MethodErrorType =
   | 'serverUnavailable'
@@ -80,11 +72,6 @@ export class MethodError extends JmapError {
     readonly description?: string,
   ) {
     super(`${method}: ${type}${description ? ` (${description})` : ''}`);
-  }
-
-  /** Errors after which retrying the same call later may succeed. */
-  get retryable(): boolean {
-    return this.type === 'serverUnavailable' || this.type === 'serverPartialFail';
   }
 }
 

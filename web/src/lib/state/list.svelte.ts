@@ -149,8 +149,4 @@ export class ListModel {
       throw err;
     }
   }
-
-  indexOf(id: Id): number {
-    return this.ids.indexOf(id);
-  }
 }
