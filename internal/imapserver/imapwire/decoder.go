@@ -136,11 +136,6 @@ func (d *Decoder) readByte() (byte, bool) {
 	return b, true
 }
 
-func (d *Decoder) unread() {
-	// UnreadByte cannot fail right after a successful ReadByte.
-	_ = d.r.UnreadByte()
-}
-
 // peek returns the next byte without consuming it.
 func (d *Decoder) peek() (byte, bool) {
 	if d.err != nil {
