@@ -96,14 +96,7 @@ func (s Section) String() string {
 // message, unfolded, not RFC 2047-decoded; Sender and Reply-To default to
 // From.
 func Envelope(raw []byte, o Options) []byte {
-	return AppendEnvelope(nil, headerBlock(raw), o)
-}
-
-// AppendEnvelope appends the ENVELOPE value built from a header block (the
-// message's header, up to and including the blank line, or all of raw) to
-// dst.
-func AppendEnvelope(dst, header []byte, o Options) []byte {
-	return appendEnvelope(dst, header, o)
+	return appendEnvelope(nil, headerBlock(raw), o)
 }
 
 // Body returns the BODY value (non-extensible BODYSTRUCTURE) of a message.
@@ -143,20 +136,4 @@ func ExtractBinary(raw []byte, part []int) ([]byte, error) {
 func BinarySize(raw []byte, part []int) (int64, error) {
 	b, err := extractBinary(raw, part)
 	return int64(len(b)), err
-}
-
-// AppendString appends s as an IMAP string: quoted when it is short and
-// safe (no CR, LF or NUL, and no 8-bit octets unless utf8OK), otherwise as
-// a literal {n}\r\n followed by the octets. NUL octets, which no IMAP
-// string may hold, are dropped.
-func AppendString(dst []byte, s string, utf8OK bool) []byte {
-	return appendString(dst, s, utf8OK)
-}
-
-// AppendNString is AppendString, except that an empty s is sent as NIL.
-func AppendNString(dst []byte, s string, utf8OK bool) []byte {
-	if s == "" {
-		return append(dst, "NIL"...)
-	}
-	return appendString(dst, s, utf8OK)
 }

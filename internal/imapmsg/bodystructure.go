@@ -34,7 +34,7 @@ func appendBodyStructure(dst []byte, p *Part, ext bool, o Options) []byte {
 	if ext {
 		// body-ext-1part: md5, disposition, language, location.
 		dst = append(dst, ' ')
-		dst = AppendNString(dst, p.Get("Content-MD5"), o.UTF8)
+		dst = appendNString(dst, p.Get("Content-MD5"), o.UTF8)
 		dst = appendExtension(dst, p, o)
 	}
 	return append(dst, ')')
@@ -61,9 +61,9 @@ func appendMultipart(dst []byte, p *Part, ext bool, o Options) []byte {
 func appendBodyFields(dst []byte, p *Part, o Options) []byte {
 	dst = appendParams(dst, p.Params, o)
 	dst = append(dst, ' ')
-	dst = AppendNString(dst, p.Get("Content-ID"), o.UTF8)
+	dst = appendNString(dst, p.Get("Content-ID"), o.UTF8)
 	dst = append(dst, ' ')
-	dst = AppendNString(dst, p.Get("Content-Description"), o.UTF8)
+	dst = appendNString(dst, p.Get("Content-Description"), o.UTF8)
 	dst = append(dst, ' ')
 	dst = appendUpperString(dst, partEncoding(p), o)
 	dst = append(dst, ' ')
@@ -86,7 +86,7 @@ func appendExtension(dst []byte, p *Part, o Options) []byte {
 	dst = append(dst, ' ')
 	dst = appendLanguage(dst, p.Get("Content-Language"), o)
 	dst = append(dst, ' ')
-	return AppendNString(dst, p.Get("Content-Location"), o.UTF8)
+	return appendNString(dst, p.Get("Content-Location"), o.UTF8)
 }
 
 // appendLanguage appends body-fld-lang: NIL, one string, or a list for

@@ -43,9 +43,9 @@ func appendEnvelope(dst, h []byte, o Options) []byte {
 	v, _ := envelopeFields(h)
 	from := parseAddressList(v[envFrom])
 	dst = append(dst, '(')
-	dst = AppendNString(dst, v[envDate], o.UTF8)
+	dst = appendNString(dst, v[envDate], o.UTF8)
 	dst = append(dst, ' ')
-	dst = AppendNString(dst, v[envSubject], o.UTF8)
+	dst = appendNString(dst, v[envSubject], o.UTF8)
 	for i := envFrom; i <= envBcc; i++ {
 		dst = append(dst, ' ')
 		list := from
@@ -59,9 +59,9 @@ func appendEnvelope(dst, h []byte, o Options) []byte {
 		dst = appendAddressList(dst, list, o)
 	}
 	dst = append(dst, ' ')
-	dst = AppendNString(dst, v[envInReplyTo], o.UTF8)
+	dst = appendNString(dst, v[envInReplyTo], o.UTF8)
 	dst = append(dst, ' ')
-	dst = AppendNString(dst, v[envMessageID], o.UTF8)
+	dst = appendNString(dst, v[envMessageID], o.UTF8)
 	return append(dst, ')')
 }
 
@@ -81,9 +81,9 @@ func appendAddressList(dst []byte, list []address, o Options) []byte {
 		case addrGroupEnd:
 			dst = append(dst, "NIL NIL NIL NIL"...)
 		default:
-			dst = AppendNString(dst, a.Name, o.UTF8)
+			dst = appendNString(dst, a.Name, o.UTF8)
 			dst = append(dst, ' ')
-			dst = AppendNString(dst, a.Adl, o.UTF8)
+			dst = appendNString(dst, a.Adl, o.UTF8)
 			dst = append(dst, ' ')
 			dst = appendString(dst, a.Mailbox, o.UTF8)
 			dst = append(dst, ' ')

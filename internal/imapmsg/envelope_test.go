@@ -122,11 +122,11 @@ func TestAppendString(t *testing.T) {
 		{"nul\x00led", false, `"nulled"`},
 	}
 	for _, tt := range tests {
-		if got := string(AppendString(nil, tt.in, tt.utf8)); got != tt.want {
-			t.Errorf("AppendString(%q, %v) = %q, want %q", tt.in, tt.utf8, got, tt.want)
+		if got := string(appendString(nil, tt.in, tt.utf8)); got != tt.want {
+			t.Errorf("appendString(%q, %v) = %q, want %q", tt.in, tt.utf8, got, tt.want)
 		}
 	}
-	if got := string(AppendNString([]byte("x "), "", false)); got != "x NIL" {
-		t.Errorf("AppendNString empty = %q", got)
+	if got := string(appendNString([]byte("x "), "", false)); got != "x NIL" {
+		t.Errorf("appendNString empty = %q", got)
 	}
 }

@@ -1,7 +1,5 @@
 package imapmsg
 
-import ()
-
 // Part is one MIME entity of a parsed message: the message itself, a
 // part of a multipart, or the message a message/rfc822 part encapsulates.
 // Header and Body alias the raw bytes given to Parse.

@@ -10,7 +10,10 @@ import (
 // which clients read without scanning for escapes.
 const maxQuoted = 4096
 
-// appendString appends s as a quoted string or a literal (RFC 9051 §4.3).
+// appendString appends s as an IMAP string (RFC 9051 §4.3): quoted when
+// it is short and safe (no CR, LF or NUL, and no 8-bit octets unless
+// utf8OK), otherwise as a literal {n}\r\n followed by the octets. NUL
+// octets, which no IMAP string may hold, are dropped.
 func appendString(dst []byte, s string, utf8OK bool) []byte {
 	if strings.IndexByte(s, 0) >= 0 {
 		s = strings.ReplaceAll(s, "\x00", "")
@@ -29,6 +32,14 @@ func appendString(dst []byte, s string, utf8OK bool) []byte {
 	dst = strconv.AppendInt(dst, int64(len(s)), 10)
 	dst = append(dst, "}\r\n"...)
 	return append(dst, s...)
+}
+
+// appendNString is appendString, except that an empty s is sent as NIL.
+func appendNString(dst []byte, s string, utf8OK bool) []byte {
+	if s == "" {
+		return append(dst, "NIL"...)
+	}
+	return appendString(dst, s, utf8OK)
 }
 
 // quotable reports whether s may be sent as a quoted string.
