@@ -493,10 +493,15 @@ func TestChangesOfJMAPObjects(t *testing.T) {
 	if c := strs(ch["created"]); len(c) != 1 || c[0] != draft {
 		t.Errorf("Email/changes: %v", ch)
 	}
-	// Paging with maxChanges.
-	ch = e.call1(e.alice, "Email/changes", map[string]any{"sinceState": "1", "maxChanges": 1})
-	if ch["hasMoreChanges"] != true && len(strs(ch["created"])) != 1 {
-		t.Errorf("Email/changes paging: %v", ch)
+	// Paging with maxChanges: two Emails created since st, one a page.
+	second := emailIDString(e.deliver(e.alice, "INBOX", "From: bob@example.org\nSubject: Page\n\nhi\n"))
+	ch = e.call1(e.alice, "Email/changes", map[string]any{"sinceState": st, "maxChanges": 1})
+	if c := strs(ch["created"]); ch["hasMoreChanges"] != true || len(c) != 1 || c[0] != draft {
+		t.Errorf("Email/changes first page: %v", ch)
+	}
+	ch = e.call1(e.alice, "Email/changes", map[string]any{"sinceState": ch["newState"], "maxChanges": 1})
+	if c := strs(ch["created"]); ch["hasMoreChanges"] != false || len(c) != 1 || c[0] != second {
+		t.Errorf("Email/changes second page: %v", ch)
 	}
 	if got := e.callErr(e.alice, "Email/changes", map[string]any{"sinceState": st, "maxChanges": 0}); got != errInvalidArguments {
 		t.Errorf("maxChanges 0: %s", got)
