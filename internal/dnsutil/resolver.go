@@ -3,8 +3,7 @@
 // the nameservers of /etc/resolv.conf) and reports whether the answer was
 // validated by DNSSEC (the AD bit), which DANE depends on.
 //
-// Its Lookup methods mirror net.Resolver's, so libraries that accept a
-// net.Resolver-shaped interface (SPF, DKIM and DMARC lookups) can use it;
+// LookupTXT has net.Resolver's shape, for the DKIM and DMARC lookups;
 // errors are *net.DNSError with IsNotFound, IsTemporary and IsTimeout set as
 // net.Resolver sets them.
 package dnsutil
@@ -15,10 +14,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/miekg/dns"
@@ -324,143 +321,6 @@ func (r *Resolver) LookupTXT(ctx context.Context, name string) ([]string, error)
 	if len(out) == 0 {
 		return nil, notFound(name)
 	}
-	return out, nil
-}
-
-// LookupMX returns name's MX records sorted by preference.
-func (r *Resolver) LookupMX(ctx context.Context, name string) ([]*net.MX, error) {
-	ans, err := r.Query(ctx, name, dns.TypeMX)
-	if err != nil {
-		return nil, err
-	}
-	out := mxList(ans.Records)
-	if len(out) == 0 {
-		return nil, notFound(name)
-	}
-	return out, nil
-}
-
-func mxList(rrs []dns.RR) []*net.MX {
-	var out []*net.MX
-	for _, rr := range rrs {
-		mx := rr.(*dns.MX)
-		out = append(out, &net.MX{Host: mx.Mx, Pref: mx.Preference})
-	}
-	slices.SortStableFunc(out, func(a, b *net.MX) int { return int(a.Pref) - int(b.Pref) })
-	return out
-}
-
-// LookupIPAddr returns host's IPv4 and IPv6 addresses. As net.Resolver
-// does, it succeeds when either family gives addresses.
-func (r *Resolver) LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error) {
-	if ip := net.ParseIP(host); ip != nil {
-		return []net.IPAddr{{IP: ip}}, nil
-	}
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex // guards the following
-		v4   []net.IPAddr
-		v6   []net.IPAddr
-		errs []error
-	)
-	for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ans, err := r.Query(ctx, host, qt)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-				return
-			}
-			for _, rr := range ans.Records {
-				switch a := rr.(type) {
-				case *dns.A:
-					v4 = append(v4, net.IPAddr{IP: a.A})
-				case *dns.AAAA:
-					v6 = append(v6, net.IPAddr{IP: a.AAAA})
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	out := append(v4, v6...)
-	if len(out) > 0 {
-		return out, nil
-	}
-	for _, err := range errs {
-		var de *net.DNSError
-		if errors.As(err, &de) && !de.IsNotFound {
-			return nil, err
-		}
-	}
-	return nil, notFound(host)
-}
-
-// LookupHost returns host's addresses as strings.
-func (r *Resolver) LookupHost(ctx context.Context, host string) ([]string, error) {
-	ips, err := r.LookupIPAddr(ctx, host)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, len(ips))
-	for i, ip := range ips {
-		out[i] = ip.IP.String()
-	}
-	return out, nil
-}
-
-// LookupAddr returns the PTR names of an IP address (FQDNs with the
-// trailing dot).
-func (r *Resolver) LookupAddr(ctx context.Context, addr string) ([]string, error) {
-	rev, err := dns.ReverseAddr(addr)
-	if err != nil {
-		return nil, &net.DNSError{Err: err.Error(), Name: addr}
-	}
-	ans, err := r.Query(ctx, rev, dns.TypePTR)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, rr := range ans.Records {
-		out = append(out, rr.(*dns.PTR).Ptr)
-	}
-	if len(out) == 0 {
-		return nil, notFound(addr)
-	}
-	return out, nil
-}
-
-// LookupCNAME returns the canonical name of host after following CNAMEs.
-func (r *Resolver) LookupCNAME(ctx context.Context, host string) (string, error) {
-	ans, err := r.Query(ctx, host, dns.TypeA)
-	if err != nil {
-		return "", err
-	}
-	return ans.CanonicalName, nil
-}
-
-// LookupSRV returns the SRV records of _service._proto.name, sorted by
-// priority (weights are not shuffled).
-func (r *Resolver) LookupSRV(ctx context.Context, service, proto, name string) ([]*net.SRV, error) {
-	q := name
-	if service != "" || proto != "" {
-		q = "_" + service + "._" + proto + "." + name
-	}
-	ans, err := r.Query(ctx, q, dns.TypeSRV)
-	if err != nil {
-		return nil, err
-	}
-	var out []*net.SRV
-	for _, rr := range ans.Records {
-		s := rr.(*dns.SRV)
-		out = append(out, &net.SRV{Target: s.Target, Port: s.Port, Priority: s.Priority, Weight: s.Weight})
-	}
-	if len(out) == 0 {
-		return nil, notFound(q)
-	}
-	slices.SortStableFunc(out, func(a, b *net.SRV) int { return int(a.Priority) - int(b.Priority) })
 	return out, nil
 }
 
