@@ -24,12 +24,14 @@ type reply struct {
 
 func (r reply) failed() bool { return r.code >= 400 }
 
-// format renders the reply in wire form.
+// format renders the reply in wire form, appending to b. It runs for
+// every reply, so it walks the text in place rather than splitting it.
 func (r reply) format(b []byte) []byte {
-	lines := strings.Split(r.text, "\n")
-	for i, l := range lines {
+	text := r.text
+	for {
+		line, rest, more := strings.Cut(text, "\n")
 		b = strconv.AppendInt(b, int64(r.code), 10)
-		if i < len(lines)-1 {
+		if more {
 			b = append(b, '-')
 		} else {
 			b = append(b, ' ')
@@ -38,10 +40,13 @@ func (r reply) format(b []byte) []byte {
 			b = append(b, r.status...)
 			b = append(b, ' ')
 		}
-		b = append(b, l...)
+		b = append(b, line...)
 		b = append(b, '\r', '\n')
+		if !more {
+			return b
+		}
+		text = rest
 	}
-	return b
 }
 
 func (r reply) withDetail(format string, err error) reply {
