@@ -130,15 +130,17 @@ export class App {
     if (t.has('Mailbox')) jobs.push(this.mail.syncMailboxes());
     if (t.has('Label')) jobs.push(this.mail.loadLabels());
     if (t.has('Settings') && this.settings.onServer) jobs.push(this.settings.load());
-    if (t.has('Email')) {
-      jobs.push(
-        this.mail.syncEmails().then(async () => {
-          await this.list?.refresh();
-          this.conversationVersion++;
-        }),
-      );
+    const conversation: Promise<unknown>[] = [];
+    if (t.has('Email')) conversation.push(this.mail.syncEmails().then(() => this.list?.refresh()));
+    if (t.has('Thread')) conversation.push(this.mail.syncThreads());
+    if (conversation.length) {
+      // A new message changes both types: the open conversation reloads
+      // once, after both, rather than once for each.
+      const reload = Promise.allSettled(conversation).then((rs) => {
+        if (rs.some((r) => r.status === 'fulfilled')) this.conversationVersion++;
+      });
+      jobs.push(...conversation, reload);
     }
-    if (t.has('Thread')) jobs.push(this.mail.syncThreads().then(() => this.conversationVersion++));
     if (t.has('EmailSubmission') && this.nav.route.view === 'scheduled') jobs.push(this.scheduled.load());
     await Promise.all(jobs);
   }
