@@ -153,23 +153,6 @@ func (w *wtx) charge(acct store.AccountID, count, bytes int64) error {
 	return nil
 }
 
-// checkQuota fails with ErrQuotaExceeded when adding size bytes would take
-// the account over its quota, without changing anything.
-func (w *wtx) checkQuota(acct store.AccountID, size int64) error {
-	var quota, used int64
-	err := w.queryRow("SELECT quota_bytes, msg_bytes FROM accounts WHERE id = ?", acct).Scan(&quota, &used)
-	if errors.Is(err, sql.ErrNoRows) {
-		return notFound("account %d", acct)
-	}
-	if err != nil {
-		return err
-	}
-	if quota > 0 && used+size > quota {
-		return fmt.Errorf("account %d uses %d of %d bytes, message of %d: %w", acct, used, quota, size, store.ErrQuotaExceeded)
-	}
-	return nil
-}
-
 // insertMessage stores a message row in its thread and counts it in the
 // account's usage. The caller adds it to a mailbox.
 func (w *wtx) insertMessage(acct store.AccountID, m store.NewMessage, kw []string) (store.MessageID, error) {
