@@ -350,17 +350,30 @@ func (c *conn) mailSession() maillog.Session {
 	return s
 }
 
-// reject logs a refused message (or recipient) and returns the reply.
+// reject logs a refused command or message and returns the reply. At the
+// data stage the event names every recipient of the transaction.
 func (c *conn) reject(stage string, r reply) reply {
-	e := maillog.Rejected{Session: c.mailSession(), Stage: stage, Code: r.code, Status: r.status, Reason: r.text}
+	var to []string
+	if c.tx != nil && stage == maillog.StageData {
+		to = c.tx.rcptAddresses()
+	}
+	return c.logRejected(stage, to, r)
+}
+
+// rejectRcpt logs a refused recipient and returns the reply.
+func (c *conn) rejectRcpt(rcpt string, r reply) reply {
+	return c.logRejected(maillog.StageRcpt, []string{rcpt}, r)
+}
+
+// logRejected writes the mail-event log entry of a refusal: the log
+// gets r's detail when it has one, the client only r's text.
+func (c *conn) logRejected(stage string, to []string, r reply) reply {
+	e := maillog.Rejected{Session: c.mailSession(), Stage: stage, To: to, Code: r.code, Status: r.status, Reason: r.text}
 	if r.detail != "" {
 		e.Reason = r.detail
 	}
 	if c.tx != nil {
 		e.From = c.tx.from
-		if stage == maillog.StageData {
-			e.To = c.tx.rcptAddresses()
-		}
 	}
 	c.srv.mlog.Rejected(c.ctx, e)
 	return r

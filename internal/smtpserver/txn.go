@@ -240,14 +240,3 @@ func (c *conn) checkQuota(route delivery.Route) (reply, bool) {
 	}
 	return reply{}, true
 }
-
-// rejectRcpt logs a refused recipient and returns the reply.
-func (c *conn) rejectRcpt(rcpt string, r reply) reply {
-	e := maillog.Rejected{Session: c.mailSession(), Stage: maillog.StageRcpt, From: c.tx.from,
-		To: []string{rcpt}, Code: r.code, Status: r.status, Reason: r.text}
-	if r.detail != "" {
-		e.Reason = r.detail
-	}
-	c.srv.mlog.Rejected(c.ctx, e)
-	return r
-}
