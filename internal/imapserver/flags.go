@@ -123,8 +123,15 @@ func mailboxFlags(entries []store.MailboxEntry) []string {
 		add(w)
 	}
 	var extra []string
+	// Most messages share a few keywords: look at each store keyword
+	// once, not once per message.
+	looked := map[string]bool{}
 	for _, e := range entries {
 		for _, kw := range e.Keywords {
+			if looked[kw] {
+				continue
+			}
+			looked[kw] = true
 			if f := keywordToFlag(kw); validKeyword(kw) && !seen[strings.ToLower(f)] {
 				seen[strings.ToLower(f)] = true
 				extra = append(extra, f)
