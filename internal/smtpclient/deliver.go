@@ -94,7 +94,7 @@ func setAll(rs []RcptResult, r RcptResult) {
 
 // tryHost tries one MX host; done means res holds final answers.
 func (c *Client) tryHost(ctx context.Context, domain, host string, secureMX bool, policy *mtasts.Policy, env Envelope, res *Result) (bool, error) {
-	addrs, _, err := c.hostAddrs(ctx, host)
+	addrs, err := c.hostAddrs(ctx, host)
 	if err != nil {
 		return false, &hostError{host: host, status: "4.4.4", msg: err.Error()}
 	}

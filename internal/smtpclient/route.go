@@ -77,14 +77,12 @@ func (c *Client) resolveRoute(ctx context.Context, domain string) (route, error)
 	return route{hosts: hosts, secure: ans.Authentic}, nil
 }
 
-// hostAddrs returns a host's addresses, IPv6 first, and whether they were
-// validated by DNSSEC.
-func (c *Client) hostAddrs(ctx context.Context, host string) ([]netip.Addr, bool, error) {
+// hostAddrs returns a host's addresses, IPv6 first.
+func (c *Client) hostAddrs(ctx context.Context, host string) ([]netip.Addr, error) {
 	if ip, err := netip.ParseAddr(host); err == nil {
-		return []netip.Addr{ip}, false, nil
+		return []netip.Addr{ip}, nil
 	}
 	var out []netip.Addr
-	secure := true
 	var lastErr error
 	for _, qt := range []uint16{dns.TypeAAAA, dns.TypeA} {
 		if qt == dns.TypeAAAA && c.opts.DisableIPv6 {
@@ -97,14 +95,13 @@ func (c *Client) hostAddrs(ctx context.Context, host string) ([]netip.Addr, bool
 			}
 			continue
 		}
-		secure = secure && ans.Authentic
 		out = append(out, ans.Addrs()...)
 	}
 	if len(out) == 0 {
 		if lastErr != nil {
-			return nil, false, lastErr
+			return nil, lastErr
 		}
-		return nil, false, fmt.Errorf("host %s has no address", host)
+		return nil, fmt.Errorf("host %s has no address", host)
 	}
-	return out, secure, nil
+	return out, nil
 }
