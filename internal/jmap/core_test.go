@@ -2,20 +2,13 @@ package jmap
 
 import (
 	"encoding/json"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 )
 
 func TestSession(t *testing.T) {
 	e := newEnv(t)
-	req, _ := http.NewRequest("GET", e.http.URL+"/jmap/session", nil)
-	req.SetBasicAuth(e.alice.Address, "x")
-	resp, err := e.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := e.open(e.alice, "GET", "/jmap/session", nil, "")
 	defer resp.Body.Close()
 	var s map[string]any
 	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
@@ -51,15 +44,7 @@ func TestEcho(t *testing.T) {
 
 // problemOf posts body and returns the status and problem type.
 func (e *testEnv) problemOf(body string, contentType string) (int, map[string]any) {
-	req, _ := http.NewRequest("POST", e.http.URL+"/jmap/api", strings.NewReader(body))
-	req.Header.Set("Content-Type", contentType)
-	req.SetBasicAuth(e.alice.Address, "x")
-	resp, err := e.client.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	resp, b := e.send(e.alice, "POST", "/jmap/api", strings.NewReader(body), contentType)
 	var p map[string]any
 	json.Unmarshal(b, &p)
 	if resp.StatusCode != 200 && resp.Header.Get("Content-Type") != "application/problem+json" {

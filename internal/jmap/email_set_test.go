@@ -17,15 +17,7 @@ import (
 // upload posts data to the upload endpoint as acct.
 func (e *testEnv) upload(acct store.Account, data []byte, typ string) (int, map[string]any) {
 	e.t.Helper()
-	req, _ := http.NewRequest("POST", e.http.URL+"/jmap/upload/"+accountIDString(acct.ID)+"/", bytes.NewReader(data))
-	req.Header.Set("Content-Type", typ)
-	req.SetBasicAuth(acct.Address, "x")
-	resp, err := e.client.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	resp, b := e.send(acct, "POST", "/jmap/upload/"+accountIDString(acct.ID)+"/", bytes.NewReader(data), typ)
 	var out map[string]any
 	json.Unmarshal(b, &out)
 	return resp.StatusCode, out
@@ -247,10 +239,7 @@ func TestUploadLimit(t *testing.T) {
 	if st, _ := e.upload(e.bob, []byte("x"), "text/plain"); st != 201 {
 		t.Errorf("bob upload: %d", st)
 	}
-	req, _ = http.NewRequest("POST", e.http.URL+"/jmap/upload/"+accountIDString(e.bob.ID)+"/", strings.NewReader("x"))
-	req.SetBasicAuth(e.alice.Address, "x")
-	resp, _ = e.client.Do(req)
-	resp.Body.Close()
+	resp, _ = e.send(e.alice, "POST", "/jmap/upload/"+accountIDString(e.bob.ID)+"/", strings.NewReader("x"), "")
 	if resp.StatusCode != 404 {
 		t.Errorf("upload to another account: %d", resp.StatusCode)
 	}

@@ -156,19 +156,38 @@ func newEnvOn(t testing.TB, open func(*testClock) (Store, error)) *testEnv {
 
 var allCaps = []string{CapCore, CapMail, CapSubmit, CapVacation, CapLabels, CapSettings, CapHeld}
 
-// post sends a raw API request body as acct.
-func (e *testEnv) post(acct store.Account, body []byte) (*http.Response, []byte) {
+// open sends a request to path as acct (Basic auth), with a
+// Content-Type when contentType is not empty; the caller closes the body.
+func (e *testEnv) open(acct store.Account, method, path string, body io.Reader, contentType string) *http.Response {
 	e.t.Helper()
-	req, _ := http.NewRequest("POST", e.http.URL+"/jmap/api", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
+	req, err := http.NewRequest(method, e.http.URL+path, body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
 	req.SetBasicAuth(acct.Address, "x")
 	resp, err := e.client.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	return resp
+}
+
+// send is open, returning the whole body read.
+func (e *testEnv) send(acct store.Account, method, path string, body io.Reader, contentType string) (*http.Response, []byte) {
+	e.t.Helper()
+	resp := e.open(acct, method, path, body, contentType)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp, b
+}
+
+// post sends a raw API request body as acct.
+func (e *testEnv) post(acct store.Account, body []byte) (*http.Response, []byte) {
+	e.t.Helper()
+	return e.send(acct, "POST", "/jmap/api", bytes.NewReader(body), "application/json")
 }
 
 // inv is one method call of a test request.
@@ -296,13 +315,6 @@ var errNope = errors.New("nope")
 // get fetches a path as acct.
 func (e *testEnv) get(acct store.Account, path string) ([]byte, int) {
 	e.t.Helper()
-	req, _ := http.NewRequest("GET", e.http.URL+path, nil)
-	req.SetBasicAuth(acct.Address, "x")
-	resp, err := e.client.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	resp, b := e.send(acct, "GET", path, nil, "")
 	return b, resp.StatusCode
 }

@@ -1,8 +1,6 @@
 package jmap
 
 import (
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 )
@@ -34,14 +32,7 @@ func TestHTMLEndpoint(t *testing.T) {
 	e := newEnv(t)
 	id := emailIDString(e.deliver(e.alice, "INBOX", htmlMsg))
 	path := "/jmap/html/" + accountIDString(e.alice.ID) + "/" + id
-	req, _ := http.NewRequest("GET", e.http.URL+path, nil)
-	req.SetBasicAuth(e.alice.Address, "x")
-	resp, err := e.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	resp, body := e.send(e.alice, "GET", path, nil, "")
 	doc := string(body)
 	csp := resp.Header.Get("Content-Security-Policy")
 	if resp.StatusCode != 200 || !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "sandbox") ||

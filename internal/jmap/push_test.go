@@ -3,7 +3,6 @@ package jmap
 import (
 	"bufio"
 	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -11,12 +10,7 @@ import (
 
 func TestEventSource(t *testing.T) {
 	e := newEnv(t)
-	req, _ := http.NewRequest("GET", e.http.URL+"/jmap/eventsource?types=Email,Mailbox&closeafter=no&ping=0", nil)
-	req.SetBasicAuth(e.alice.Address, "x")
-	resp, err := e.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := e.open(e.alice, "GET", "/jmap/eventsource?types=Email,Mailbox&closeafter=no&ping=0", nil, "")
 	defer resp.Body.Close()
 	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Fatalf("content type %q", ct)
@@ -60,12 +54,7 @@ func TestEventSource(t *testing.T) {
 
 func TestEventSourceCloseAfterAndPing(t *testing.T) {
 	e := newEnv(t)
-	req, _ := http.NewRequest("GET", e.http.URL+"/jmap/eventsource?types=*&closeafter=state&ping=1", nil)
-	req.SetBasicAuth(e.alice.Address, "x")
-	resp, err := e.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := e.open(e.alice, "GET", "/jmap/eventsource?types=*&closeafter=state&ping=1", nil, "")
 	defer resp.Body.Close()
 	done := make(chan []string)
 	go func() {
