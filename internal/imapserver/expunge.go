@@ -30,7 +30,7 @@ func cmdExpunge(ctx context.Context, c *conn, k *cmd) error {
 		}
 		uids = []store.UID{}
 		for _, i := range idxs {
-			if e := c.sel.entries[i]; hasKeyword(e.Keywords, store.KeywordDeleted) {
+			if e := c.sel.entries[i]; slices.Contains(e.Keywords, store.KeywordDeleted) {
 				uids = append(uids, e.UID)
 			}
 		}

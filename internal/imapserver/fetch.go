@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -160,7 +161,7 @@ func (c *conn) markSeen(ctx context.Context, idxs []int) (map[int]bool, error) {
 	var uids []store.UID
 	for _, i := range idxs {
 		e := c.sel.entries[i]
-		if !hasKeyword(e.Keywords, store.KeywordSeen) && !c.sel.isGone(i) {
+		if !slices.Contains(e.Keywords, store.KeywordSeen) && !c.sel.isGone(i) {
 			uids = append(uids, e.UID)
 		}
 	}

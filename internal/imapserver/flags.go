@@ -141,26 +141,3 @@ func mailboxFlags(entries []store.MailboxEntry) []string {
 	sort.Strings(extra)
 	return append(out, extra...)
 }
-
-// sameKeywords compares two sorted keyword lists.
-func sameKeywords(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// hasKeyword reports whether kws holds kw.
-func hasKeyword(kws []string, kw string) bool {
-	for _, k := range kws {
-		if k == kw {
-			return true
-		}
-	}
-	return false
-}

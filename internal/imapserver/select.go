@@ -3,6 +3,7 @@ package imapserver
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"freehold/internal/imapsearch"
@@ -155,7 +156,7 @@ func (c *conn) writeSelectResponses() {
 	if !c.enabled.rev2 {
 		c.untagged("0 RECENT")
 		for i, e := range s.entries {
-			if !hasKeyword(e.Keywords, store.KeywordSeen) {
+			if !slices.Contains(e.Keywords, store.KeywordSeen) {
 				c.untagged("OK [UNSEEN %d] First unseen", i+1)
 				break
 			}

@@ -243,7 +243,7 @@ func (c *conn) applyDelta(d store.MailboxDelta) {
 		old := s.entries[i]
 		e.Keywords = s.intern(e.Keywords)
 		s.entries[i] = e
-		if !sameKeywords(old.Keywords, e.Keywords) || c.enabled.condstore {
+		if !slices.Equal(old.Keywords, e.Keywords) || c.enabled.condstore {
 			changed = append(changed, i)
 		}
 	}
