@@ -189,17 +189,6 @@ func dayNumber(t time.Time) int64 {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
 }
 
-// hasKeyword reports whether a store keyword list holds kw. Lists are
-// short, so a linear scan beats a binary search.
-func hasKeyword(kws []string, kw string) bool {
-	for _, k := range kws {
-		if k == kw {
-			return true
-		}
-	}
-	return false
-}
-
 // eval is the state of one Match: what has been loaded so far.
 type eval struct {
 	m      *Matcher
@@ -225,9 +214,9 @@ func (e *eval) node(n *node) (bool, error) {
 	case KeyRecent, KeyNew:
 		return false, nil
 	case KeyAnswered, KeyDeleted, KeyDraft, KeyFlagged, KeySeen, KeyKeyword:
-		return hasKeyword(c.Keywords, n.str), nil
+		return slices.Contains(c.Keywords, n.str), nil
 	case KeyUnanswered, KeyUndeleted, KeyUndraft, KeyUnflagged, KeyUnseen, KeyUnkeyword:
-		return !hasKeyword(c.Keywords, n.str), nil
+		return !slices.Contains(c.Keywords, n.str), nil
 	case KeySeqSet:
 		if n.byUIDs {
 			_, ok := slices.BinarySearch(n.uids, uint32(c.UID))
