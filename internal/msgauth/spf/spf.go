@@ -100,11 +100,6 @@ func Check(ctx context.Context, r Resolver, p Params) Outcome {
 	return CheckHost(ctx, r, p, domain, local, sender)
 }
 
-// CheckHELO evaluates the HELO identity alone (RFC 7208 §2.3).
-func CheckHELO(ctx context.Context, r Resolver, p Params) Outcome {
-	return CheckHost(ctx, r, p, p.HELO, "postmaster", "postmaster@"+p.HELO)
-}
-
 // CheckHost is check_host() of RFC 7208 §4 for domain, with sender as the
 // <sender> (local is its local part).
 func CheckHost(ctx context.Context, r Resolver, p Params, domain, local, sender string) Outcome {
