@@ -127,8 +127,8 @@ type Options struct {
 	Store  Store
 	Blobs  blob.Store
 	Logger *slog.Logger
-	// Submitter sends what EmailSubmission/set releases. Nil disables
-	// EmailSubmission/set creation (forbiddenToSend).
+	// Submitter sends, or holds in the queue, what EmailSubmission/set
+	// creates. Nil disables EmailSubmission/set creation (forbiddenToSend).
 	Submitter Submitter
 	// Hostname names this server in generated Message-IDs.
 	Hostname string

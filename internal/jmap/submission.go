@@ -47,7 +47,7 @@ type addressJSON struct {
 	Parameters map[string]string `json:"parameters"`
 }
 
-// deliveryResult is what the store keeps of a release, per recipient.
+// deliveryResult is what delivery answered at submission, per recipient.
 type deliveryResult map[string]deliveryStatus
 
 type deliveryStatus struct {

@@ -47,7 +47,8 @@ type Options struct {
 	SecureCookies bool
 	// Clock is the time source; nil means time.Now.
 	Clock func() time.Time
-	// Submit sends what EmailSubmission releases; nil refuses sending.
+	// Submit sends, or holds in the queue, what EmailSubmission/set
+	// creates; nil refuses sending.
 	Submit jmap.Submitter
 	// SessionLifetime is how long an unused web session lasts (default 14
 	// days); each use extends it.
@@ -71,8 +72,8 @@ type Server struct {
 	lifetime time.Duration
 }
 
-// New builds the web front. Run must be called for submissions to be
-// released and expired sessions to be removed.
+// New builds the web front. Run must be called for submissions stored
+// before the queue held them to be sent, and expired sessions removed.
 func New(o Options) *Server {
 	s := &Server{o: o, log: o.Logger, now: o.Clock, lifetime: o.SessionLifetime}
 	if s.log == nil {
