@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"crypto/tls"
 	"encoding/base64"
-	"net"
 	"strings"
 	"testing"
 )
@@ -117,5 +116,4 @@ func TestStartTLSInjection(t *testing.T) {
 	if !strings.HasPrefix(done, "BAD") {
 		t.Fatalf("pipelined STARTTLS: %q", done)
 	}
-	_ = net.Conn(nil)
 }
