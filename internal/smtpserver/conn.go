@@ -237,7 +237,6 @@ func (c *conn) panicked(r any) {
 		c.reject(maillog.StageData, reply{code: 421, status: "4.3.0", text: "internal error"}.withDetail("panic", nil))
 	}
 	c.send(reply{code: 421, status: "4.3.0", text: c.srv.opts.Hostname + " Internal error, closing connection"})
-	c.quit = true
 	c.flush()
 }
 

@@ -237,28 +237,23 @@ func New(o Options) (*Server, error) {
 	return s, nil
 }
 
+// orDefault sets *v to d unless *v is positive.
+func orDefault[T ~int | ~int64](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
+}
+
 func setDefaults(o *Options) {
-	def := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	defDur := func(v *time.Duration, d time.Duration) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	if o.MaxMessageBytes <= 0 {
-		o.MaxMessageBytes = DefaultMaxMessageBytes
-	}
-	def(&o.MaxRecipients, DefaultMaxRecipients)
-	def(&o.MaxLineBytes, DefaultMaxLineBytes)
-	def(&o.MaxErrors, DefaultMaxErrors)
-	defDur(&o.IdleTimeout, DefaultIdleTimeout)
-	defDur(&o.DataTimeout, DefaultDataTimeout)
-	defDur(&o.WriteTimeout, DefaultWriteTimeout)
-	defDur(&o.DeliverTimeout, DefaultDeliverTimeout)
-	defDur(&o.VerifyTimeout, DefaultVerifyTimeout)
+	orDefault(&o.MaxMessageBytes, DefaultMaxMessageBytes)
+	orDefault(&o.MaxRecipients, DefaultMaxRecipients)
+	orDefault(&o.MaxLineBytes, DefaultMaxLineBytes)
+	orDefault(&o.MaxErrors, DefaultMaxErrors)
+	orDefault(&o.IdleTimeout, DefaultIdleTimeout)
+	orDefault(&o.DataTimeout, DefaultDataTimeout)
+	orDefault(&o.WriteTimeout, DefaultWriteTimeout)
+	orDefault(&o.DeliverTimeout, DefaultDeliverTimeout)
+	orDefault(&o.VerifyTimeout, DefaultVerifyTimeout)
 	if o.MaxHold == 0 {
 		o.MaxHold = DefaultMaxHold
 	}
