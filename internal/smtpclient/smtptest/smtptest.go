@@ -275,7 +275,7 @@ func Script(replies map[string]string, hook func(c net.Conn, cmd string) bool) f
 				if inData {
 					if line == "." {
 						inData = false
-						if !answer(c, replies, ".", hook) {
+						if !answer(c, replies, ".") {
 							return
 						}
 					}
@@ -288,7 +288,7 @@ func Script(replies map[string]string, hook func(c net.Conn, cmd string) bool) f
 				if verb == "DATA" {
 					inData = true
 				}
-				if !answer(c, replies, verb, hook) {
+				if !answer(c, replies, verb) {
 					return
 				}
 				if verb == "QUIT" {
@@ -299,7 +299,8 @@ func Script(replies map[string]string, hook func(c net.Conn, cmd string) bool) f
 	}
 }
 
-func answer(c net.Conn, replies map[string]string, verb string, _ func(net.Conn, string) bool) bool {
+// answer writes the scripted reply to verb, or a plain default one.
+func answer(c net.Conn, replies map[string]string, verb string) bool {
 	r, ok := replies[verb]
 	if !ok {
 		switch verb {
