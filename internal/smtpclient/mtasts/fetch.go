@@ -174,7 +174,7 @@ func (f *Fetcher) usable(c store.MTASTSPolicy) (*Policy, error) {
 
 // fetch gets https://mta-sts.<domain>/.well-known/mta-sts.txt (§3.3).
 func (f *Fetcher) fetch(ctx context.Context, domain string) (string, Policy, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://mta-sts."+domain+"/.well-known/mta-sts.txt", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://mta-sts."+domain+WellKnownPath, nil)
 	if err != nil {
 		return "", Policy{}, err
 	}
