@@ -38,8 +38,6 @@ type Input struct {
 	// TLSRPTReports is the rua= of TLS-RPT (RFC 8460); default
 	// postmaster@Domain.
 	TLSRPTReports string
-	// TTL of the records (default 3600).
-	TTL int
 }
 
 // Record is one DNS record to publish.
