@@ -108,6 +108,27 @@ func (c *call) beginSet(ctx context.Context, into any, a *setArgs) (*setResponse
 	return newSetResponse(a.AccountID, state), nil
 }
 
+// beginGet decodes a standard /get request into a and checks it (RFC 8620
+// §5.1); it returns the properties wanted (of props, all of them when
+// properties is null) and the response to fill, its state set.
+func (c *call) beginGet(ctx context.Context, a *getArgs, props []string) (map[string]bool, *getResponse, error) {
+	if err := c.decode(a); err != nil {
+		return nil, nil, err
+	}
+	if err := c.checkGet(a); err != nil {
+		return nil, nil, err
+	}
+	want, err := wantProps(a.Properties, props, props)
+	if err != nil {
+		return nil, nil, err
+	}
+	_, state, err := c.state(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return want, &getResponse{AccountID: a.AccountID, State: state, List: []any{}, NotFound: []string{}}, nil
+}
+
 // checkSet enforces maxObjectsInSet and ifInState.
 func (c *call) checkSet(a *setArgs, state string) error {
 	if err := c.checkAccount(a.AccountID); err != nil {

@@ -93,17 +93,7 @@ func mailboxObject(m store.Mailbox, byName map[string]store.Mailbox, cnt store.M
 // mailboxGet implements Mailbox/get (RFC 8621 §2.1).
 func mailboxGet(ctx context.Context, c *call) (any, error) {
 	var a getArgs
-	if err := c.decode(&a); err != nil {
-		return nil, err
-	}
-	if err := c.checkGet(&a); err != nil {
-		return nil, err
-	}
-	want, err := wantProps(a.Properties, mailboxProps, mailboxProps)
-	if err != nil {
-		return nil, err
-	}
-	_, state, err := c.state(ctx)
+	want, resp, err := c.beginGet(ctx, &a, mailboxProps)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +107,6 @@ func mailboxGet(ctx context.Context, c *call) (any, error) {
 	for _, m := range all {
 		byName[m.Name], byID[m.ID] = m, m
 	}
-	resp := &getResponse{AccountID: a.AccountID, State: state, List: []any{}, NotFound: []string{}}
 	var sel []store.Mailbox
 	if a.IDs == nil {
 		sel = all

@@ -80,17 +80,7 @@ func (t *objectType) find(objs []storedObject, c *call, raw string) (storedObjec
 // get implements a standard /get (RFC 8620 §5.1).
 func (t *objectType) get(ctx context.Context, c *call) (any, error) {
 	var a getArgs
-	if err := c.decode(&a); err != nil {
-		return nil, err
-	}
-	if err := c.checkGet(&a); err != nil {
-		return nil, err
-	}
-	want, err := wantProps(a.Properties, t.props, t.props)
-	if err != nil {
-		return nil, err
-	}
-	_, state, err := c.state(ctx)
+	want, resp, err := c.beginGet(ctx, &a, t.props)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +88,6 @@ func (t *objectType) get(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp := &getResponse{AccountID: a.AccountID, State: state, List: []any{}, NotFound: []string{}}
 	if a.IDs == nil {
 		for _, o := range objs {
 			resp.List = append(resp.List, pick(o.obj, want))

@@ -143,21 +143,10 @@ func (c *call) queueDeliveryStatus(ctx context.Context, sub store.Submission, ob
 // submissionGet implements EmailSubmission/get (RFC 8621 §7.1).
 func submissionGet(ctx context.Context, c *call) (any, error) {
 	var a getArgs
-	if err := c.decode(&a); err != nil {
-		return nil, err
-	}
-	if err := c.checkGet(&a); err != nil {
-		return nil, err
-	}
-	want, err := wantProps(a.Properties, submissionProps, submissionProps)
+	want, resp, err := c.beginGet(ctx, &a, submissionProps)
 	if err != nil {
 		return nil, err
 	}
-	_, state, err := c.state(ctx)
-	if err != nil {
-		return nil, err
-	}
-	resp := &getResponse{AccountID: a.AccountID, State: state, List: []any{}, NotFound: []string{}}
 	var ids []store.SubmissionID
 	if a.IDs != nil {
 		ids = []store.SubmissionID{}

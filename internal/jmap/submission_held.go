@@ -98,17 +98,7 @@ func (c *call) heldObject(ctx context.Context, m store.OutboundMessage, want map
 // heldGet implements HeldMessage/get (after RFC 8620 §5.1).
 func heldGet(ctx context.Context, c *call) (any, error) {
 	var a getArgs
-	if err := c.decode(&a); err != nil {
-		return nil, err
-	}
-	if err := c.checkGet(&a); err != nil {
-		return nil, err
-	}
-	want, err := wantProps(a.Properties, heldProps, heldProps)
-	if err != nil {
-		return nil, err
-	}
-	_, state, err := c.state(ctx)
+	want, resp, err := c.beginGet(ctx, &a, heldProps)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +106,6 @@ func heldGet(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp := &getResponse{AccountID: a.AccountID, State: state, List: []any{}, NotFound: []string{}}
 	byID := map[string]store.OutboundMessage{}
 	for _, m := range held {
 		byID[heldIDString(m.ID)] = m

@@ -6,28 +6,19 @@ import (
 	"freehold/internal/store"
 )
 
+var threadProps = []string{"id", "emailIds"}
+
 // threadGet implements Thread/get (RFC 8621 §3.1): each thread's emails,
 // oldest first.
 func threadGet(ctx context.Context, c *call) (any, error) {
 	var a getArgs
-	if err := c.decode(&a); err != nil {
-		return nil, err
-	}
-	if err := c.checkGet(&a); err != nil {
-		return nil, err
-	}
-	want, err := wantProps(a.Properties, []string{"id", "emailIds"}, []string{"id", "emailIds"})
+	want, resp, err := c.beginGet(ctx, &a, threadProps)
 	if err != nil {
 		return nil, err
 	}
 	if a.IDs == nil {
 		return nil, methodErr(errRequestTooLarge, "Thread/get needs ids")
 	}
-	_, state, err := c.state(ctx)
-	if err != nil {
-		return nil, err
-	}
-	resp := &getResponse{AccountID: a.AccountID, State: state, List: []any{}, NotFound: []string{}}
 	var ids []store.ThreadID
 	for _, raw := range *a.IDs {
 		id, _ := c.resolveID(raw)
