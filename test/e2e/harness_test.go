@@ -6,6 +6,7 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"net"
@@ -19,14 +20,24 @@ import (
 	"time"
 )
 
-// buildBinary builds freehold into a temporary directory. The go build
-// cache makes every build after the first one a link.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "freehold")
+// build builds freehold into binDir on its first call, and returns the
+// same binary to every later one: all tests drive one build, so the
+// package pays for one link, not one per test.
+var build = sync.OnceValues(func() (string, error) {
+	path := filepath.Join(binDir, "freehold")
 	out, err := exec.Command("go", "build", "-o", path, "freehold/cmd/freehold").CombinedOutput()
 	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return path, nil
+})
+
+// buildBinary returns the path of the freehold binary (see build).
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	path, err := build()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return path
 }
