@@ -111,3 +111,8 @@ export async function errorFromResponse(res: Response): Promise<JmapError> {
   }
   return new NetworkError(`HTTP ${res.status}`, res.status);
 }
+
+/** The text of anything thrown, for showing to the user. */
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

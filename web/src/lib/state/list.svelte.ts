@@ -4,7 +4,7 @@
 // current (RFC 8620 §5.6).
 
 import { applyQueryChanges } from '../jmap/changes';
-import { MethodError } from '../jmap/errors';
+import { errorMessage, MethodError } from '../jmap/errors';
 import type { Id } from '../jmap/types';
 import { keepOnly, missingPages, pagesFor, PAGE_SIZE, placePage } from '../paging';
 import type { ListSource } from '../router';
@@ -104,7 +104,7 @@ export class ListModel {
       this.ids = ids;
       this.loaded = true;
     } catch (err) {
-      if (gen === this.generation) this.error = err instanceof Error ? err.message : String(err);
+      if (gen === this.generation) this.error = errorMessage(err);
     } finally {
       if (gen === this.generation) for (const p of todo) this.inflight.delete(p);
     }

@@ -4,6 +4,7 @@
 // (HeldMessage/get), which can only be cancelled.
 
 import { draftFromEmail } from '../compose';
+import { errorMessage } from '../jmap/errors';
 import type { Email, EmailSubmission, HeldMessage, Id } from '../jmap/types';
 import type { Composer } from './composer.svelte';
 import { FULL_PROPS, type MailStore } from './mail.svelte';
@@ -49,7 +50,7 @@ export class Scheduled {
         .filter((sub) => sub.undoStatus === 'pending')
         .map((sub) => ({ submission: sub, email: emails.get(sub.emailId) }));
     } catch (err) {
-      this.error = err instanceof Error ? err.message : String(err);
+      this.error = errorMessage(err);
     } finally {
       this.loading = false;
     }

@@ -1,4 +1,4 @@
-import { UnauthorizedError } from '../jmap/errors';
+import { errorMessage, UnauthorizedError } from '../jmap/errors';
 
 // Short messages shown at the bottom of the screen and read out by screen
 // readers (the container is an aria-live region).
@@ -32,7 +32,7 @@ export class Toasts {
       this.onUnauthorized();
       return;
     }
-    const msg = e instanceof Error ? e.message : String(e);
+    const msg = errorMessage(e);
     this.show(`Something went wrong: ${msg}`, { timeout: 8000 });
   }
 
