@@ -291,7 +291,6 @@ func TXTRecord(k store.DKIMKey) (string, error) {
 type Keyring struct {
 	keys store.DKIMKeys
 	ttl  time.Duration
-	now  func() time.Time
 
 	mu    sync.Mutex // guards cache
 	cache map[string]cached
@@ -307,13 +306,13 @@ func NewKeyring(keys store.DKIMKeys, ttl time.Duration) *Keyring {
 	if ttl <= 0 {
 		ttl = time.Minute
 	}
-	return &Keyring{keys: keys, ttl: ttl, now: time.Now, cache: make(map[string]cached)}
+	return &Keyring{keys: keys, ttl: ttl, cache: make(map[string]cached)}
 }
 
 // SigningKeys implements msgauth.KeySource.
 func (r *Keyring) SigningKeys(ctx context.Context, domain string) ([]msgauth.SigningKey, error) {
 	domain = canonDomain(domain)
-	now := r.now()
+	now := time.Now()
 	r.mu.Lock()
 	c, ok := r.cache[domain]
 	r.mu.Unlock()
@@ -339,18 +338,6 @@ func (r *Keyring) SigningKeys(ctx context.Context, domain string) ([]msgauth.Sig
 	r.cache[domain] = cached{keys: out, at: now}
 	r.mu.Unlock()
 	return out, nil
-}
-
-// Invalidate drops the cached keys of domain ("" for all), after a change
-// made on this node.
-func (r *Keyring) Invalidate(domain string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if domain == "" {
-		clear(r.cache)
-		return
-	}
-	delete(r.cache, strings.ToLower(domain))
 }
 
 // canonDomain is the form keys are stored and cached under: lower case,
