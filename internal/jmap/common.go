@@ -129,6 +129,31 @@ func (c *call) beginGet(ctx context.Context, a *getArgs, props []string) (map[st
 	return want, &getResponse{AccountID: a.AccountID, State: state, List: []any{}, NotFound: []string{}}, nil
 }
 
+// fillGet lists the objects of a /get in resp (RFC 8620 §5.1): every one
+// of all when ids is null, else those ids name (creation references
+// resolved), in the order asked, the others notFound. id is an object's
+// JMAP id; render its JSON.
+func fillGet[T any](c *call, resp *getResponse, ids *[]string, all []T, id func(T) string, render func(T) any) {
+	if ids == nil {
+		for _, o := range all {
+			resp.List = append(resp.List, render(o))
+		}
+		return
+	}
+	byID := make(map[string]T, len(all))
+	for _, o := range all {
+		byID[id(o)] = o
+	}
+	for _, raw := range *ids {
+		r, _ := c.resolveID(raw)
+		if o, ok := byID[r]; ok {
+			resp.List = append(resp.List, render(o))
+		} else {
+			resp.NotFound = append(resp.NotFound, raw)
+		}
+	}
+}
+
 // checkSet enforces maxObjectsInSet and ifInState.
 func (c *call) checkSet(a *setArgs, state string) error {
 	if err := c.checkAccount(a.AccountID); err != nil {

@@ -162,31 +162,14 @@ func submissionGet(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	now := c.s.now()
-	render := func(sub store.Submission) map[string]any {
-		obj := renderSubmission(sub, now)
-		if want["deliveryStatus"] {
-			c.queueDeliveryStatus(ctx, sub, obj)
-		}
-		return pick(obj, want)
-	}
-	byID := map[string]store.Submission{}
-	for _, s := range subs {
-		byID[submissionIDString(s.ID)] = s
-	}
-	if a.IDs == nil {
-		for _, s := range subs {
-			resp.List = append(resp.List, render(s))
-		}
-		return resp, nil
-	}
-	for _, raw := range *a.IDs {
-		id, _ := c.resolveID(raw)
-		if s, ok := byID[id]; ok {
-			resp.List = append(resp.List, render(s))
-		} else {
-			resp.NotFound = append(resp.NotFound, raw)
-		}
-	}
+	fillGet(c, resp, a.IDs, subs, func(sub store.Submission) string { return submissionIDString(sub.ID) },
+		func(sub store.Submission) any {
+			obj := renderSubmission(sub, now)
+			if want["deliveryStatus"] {
+				c.queueDeliveryStatus(ctx, sub, obj)
+			}
+			return pick(obj, want)
+		})
 	return resp, nil
 }
 

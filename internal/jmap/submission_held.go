@@ -106,23 +106,8 @@ func heldGet(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	byID := map[string]store.OutboundMessage{}
-	for _, m := range held {
-		byID[heldIDString(m.ID)] = m
-	}
-	if a.IDs == nil {
-		for _, m := range held {
-			resp.List = append(resp.List, c.heldObject(ctx, m, want))
-		}
-		return resp, nil
-	}
-	for _, id := range *a.IDs {
-		if m, ok := byID[id]; ok {
-			resp.List = append(resp.List, c.heldObject(ctx, m, want))
-		} else {
-			resp.NotFound = append(resp.NotFound, id)
-		}
-	}
+	fillGet(c, resp, a.IDs, held, func(m store.OutboundMessage) string { return heldIDString(m.ID) },
+		func(m store.OutboundMessage) any { return c.heldObject(ctx, m, want) })
 	return resp, nil
 }
 
