@@ -15,7 +15,7 @@ import (
 // IMAP4rev2), no trailing separator, INBOX in capitals.
 func (c *conn) mailboxName(wire string) (string, error) {
 	name := wire
-	if !c.enabled.rev2 && utf8.ValidString(wire) && isASCII(wire) {
+	if !c.enabled.rev2 && isASCII(wire) {
 		dec, err := imapwire.DecodeUTF7(wire)
 		if err != nil {
 			return "", no("CANNOT", "Invalid mailbox name")
