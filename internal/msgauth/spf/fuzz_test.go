@@ -49,6 +49,9 @@ func FuzzRecord(f *testing.F) {
 	})
 }
 
+// FuzzMacro expands arbitrary macro-strings: the syntax check alone (nil
+// env) must agree with a full expansion, and explanation mode must accept
+// whatever domain-spec mode accepts.
 func FuzzMacro(f *testing.F) {
 	for _, s := range []string{"%{s}", "%{ir}.%{v}._spf.%{d2}", "%{l-r}", "%%%_%-", "%{c}", "%{L1r+-=}", "%"} {
 		f.Add(s)
@@ -56,7 +59,17 @@ func FuzzMacro(f *testing.F) {
 	env := &macroEnv{sender: "a-b+c@x.example.org", local: "a-b+c", domain: "x.example.org", ip: "192.0.2.1",
 		ptr: func() string { return "unknown" }}
 	f.Fuzz(func(t *testing.T, s string) {
-		expand(s, env, true)
-		expand(s, nil, false)
+		var syntaxOK [2]bool
+		for i, expMode := range []bool{false, true} {
+			_, errFull := expand(s, env, expMode)
+			_, errSyntax := expand(s, nil, expMode)
+			if (errFull == nil) != (errSyntax == nil) {
+				t.Fatalf("%q (exp %v): expansion says %v, syntax check %v", s, expMode, errFull, errSyntax)
+			}
+			syntaxOK[i] = errSyntax == nil
+		}
+		if syntaxOK[0] && !syntaxOK[1] {
+			t.Fatalf("%q valid in a domain-spec but not in an explanation", s)
+		}
 	})
 }
