@@ -5,7 +5,7 @@
 import { SvelteMap } from 'svelte/reactivity';
 import { applyChanges, pullChanges } from '../jmap/changes';
 import { assertSet, type JmapClient } from '../jmap/client';
-import { CAP_LABELS, type Email, type Id, type Identity, type Label, type Mailbox, type Thread } from '../jmap/types';
+import { CAP_LABELS, CAP_SUBMISSION, type Email, type Id, type Identity, type Label, type Mailbox, type Thread } from '../jmap/types';
 import { JmapLabelStore, LocalLabelStore, type LabelStore } from '../labels';
 import { applyPatch } from '../patch';
 
@@ -74,7 +74,7 @@ export class MailStore {
    */
   async load(): Promise<void> {
     const mb = this.client.call('Mailbox/get', { ids: null, properties: MAILBOX_PROPS });
-    const ids = this.client.has('urn:ietf:params:jmap:submission') ? this.client.call('Identity/get', { ids: null }) : null;
+    const ids = this.client.has(CAP_SUBMISSION) ? this.client.call('Identity/get', { ids: null }) : null;
     // Settled here, thrown below: the folders show even if labels fail.
     const labels = this.loadLabels().then(
       () => null,
