@@ -7,19 +7,12 @@ import (
 	"freehold/internal/config"
 )
 
-// NewLogger returns the process logger configured by [log].
+// NewLogger returns the process logger configured by [log]. The level
+// names config accepts (debug, info, warn, error) are slog.Level's own;
+// anything else leaves the zero level, info.
 func NewLogger(c config.Log, w io.Writer) *slog.Logger {
 	var lvl slog.Level
-	switch c.Level {
-	case "debug":
-		lvl = slog.LevelDebug
-	case "warn":
-		lvl = slog.LevelWarn
-	case "error":
-		lvl = slog.LevelError
-	default:
-		lvl = slog.LevelInfo
-	}
+	_ = lvl.UnmarshalText([]byte(c.Level))
 	opts := &slog.HandlerOptions{Level: lvl}
 	if c.Format == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
