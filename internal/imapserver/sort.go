@@ -29,15 +29,14 @@ func (c *conn) parseSortCharsetKeys() (imapsearch.Criteria, error) {
 
 // candidates returns the messages matching crit as sort candidates, with
 // envelopes when withEnvelope.
-func (c *conn) candidates(ctx context.Context, crit imapsearch.Criteria, withEnvelope bool) ([]imapsearch.Candidate, []int, error) {
+func (c *conn) candidates(ctx context.Context, crit imapsearch.Criteria, withEnvelope bool) ([]imapsearch.Candidate, error) {
 	m, err := c.matcher(crit)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	needs := m.Needs()
 	needs.Envelope = needs.Envelope || withEnvelope
 	var cands []imapsearch.Candidate
-	var idxs []int
 	err = c.eachCandidate(ctx, needs, func(i int, cand *imapsearch.Candidate) error {
 		ok, err := m.Match(cand)
 		if err != nil || !ok {
@@ -45,10 +44,9 @@ func (c *conn) candidates(ctx context.Context, crit imapsearch.Criteria, withEnv
 		}
 		cand.Raw = nil // not kept: it would pin the batch's closures
 		cands = append(cands, *cand)
-		idxs = append(idxs, i)
 		return nil
 	})
-	return cands, idxs, err
+	return cands, err
 }
 
 // Command: SORT and UID SORT, RFC 5256 §3.
@@ -89,7 +87,7 @@ func cmdSort(ctx context.Context, c *conn, k *cmd) error {
 			envelope = true
 		}
 	}
-	cands, _, err := c.candidates(ctx, crit, envelope)
+	cands, err := c.candidates(ctx, crit, envelope)
 	if err != nil {
 		return err
 	}
@@ -129,7 +127,7 @@ func cmdThread(ctx context.Context, c *conn, k *cmd) error {
 	if err != nil {
 		return err
 	}
-	cands, _, err := c.candidates(ctx, crit, true)
+	cands, err := c.candidates(ctx, crit, true)
 	if err != nil {
 		return err
 	}
