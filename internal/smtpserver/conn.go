@@ -158,7 +158,10 @@ func (c *conn) serve() {
 			return
 		}
 		c.setIdle(c.tx == nil)
-		if c.idleRead && c.srv.shuttingDown() {
+		// soft stands for the server's shutdown flag: Shutdown sets it on
+		// every registered connection, and none is registered after.
+		// Reading it needs no lock shared by all connections.
+		if c.idleRead && c.soft.Load() {
 			c.send(reply{code: 421, status: "4.3.2", text: c.srv.opts.Hostname + " Service shutting down"})
 			break
 		}

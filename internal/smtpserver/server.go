@@ -395,10 +395,3 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	<-done
 	return ctx.Err()
 }
-
-// shuttingDown reports whether Shutdown was called.
-func (s *Server) shuttingDown() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.shutdown
-}
