@@ -52,7 +52,6 @@ const (
 // goroutines set to interrupt a blocking read (see wakeReader).
 type conn struct {
 	srv *Server
-	id  uint64
 	nc  net.Conn
 	log *slog.Logger
 
@@ -89,7 +88,7 @@ type enabled struct {
 
 func newConn(s *Server, nc net.Conn) *conn {
 	id := s.nextID.Add(1)
-	c := &conn{srv: s, id: id, nc: nc, state: stateNotAuth}
+	c := &conn{srv: s, nc: nc, state: stateNotAuth}
 	host, _, _ := net.SplitHostPort(nc.RemoteAddr().String())
 	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() && !s.testNotLoopback {
 		c.loopback = true
