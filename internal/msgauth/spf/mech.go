@@ -119,8 +119,17 @@ func (c *checker) matchPTR(target string) bool {
 }
 
 // validatedNames returns the client's PTR names whose addresses include
-// the client (RFC 7208 §5.5), looking at no more than 10 names.
+// the client (RFC 7208 §5.5), looking at no more than 10 names. They
+// depend on the client alone, so every ptr mechanism and %{p} macro of
+// one evaluation shares the first look-up.
 func (c *checker) validatedNames() []string {
+	if !c.ptrDone {
+		c.ptrNames, c.ptrDone = c.lookupValidatedNames(), true
+	}
+	return c.ptrNames
+}
+
+func (c *checker) lookupValidatedNames() []string {
 	rev := c.ip.String()
 	ptrName, err := dns.ReverseAddr(rev)
 	if err != nil {

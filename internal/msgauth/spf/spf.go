@@ -153,6 +153,9 @@ type checker struct {
 	lookups int
 	voids   int
 	matched string
+	// ptrNames are the client's validated names once ptrDone.
+	ptrNames []string
+	ptrDone  bool
 }
 
 // checkHost evaluates domain's record. nested is true inside include
