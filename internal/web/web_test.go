@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -187,23 +188,19 @@ func TestSessionExpiry(t *testing.T) {
 func TestBasicBearerAndForm(t *testing.T) {
 	e := newEnv(t)
 	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	req, _ := http.NewRequest("POST", e.http.URL+"/jmap/api", strings.NewReader(sessionReq))
-	req.Header.Set("Content-Type", "application/json")
-	req.SetBasicAuth("alice@example.org", "correct horse")
-	resp, err := c.Do(req)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("basic: %v %v", resp.StatusCode, err)
+	basic := func(user, pass string) map[string]string {
+		return map[string]string{"Content-Type": "application/json",
+			"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))}
 	}
-	resp.Body.Close()
-	req, _ = http.NewRequest("POST", e.http.URL+"/jmap/api", strings.NewReader(sessionReq))
-	req.Header.Set("Content-Type", "application/json")
-	req.SetBasicAuth("alice@example.org", "nope")
-	resp, _ = c.Do(req)
-	resp.Body.Close()
+	resp, body := e.do(c, "POST", "/jmap/api", sessionReq, basic("alice@example.org", "correct horse"))
+	if resp.StatusCode != 200 {
+		t.Fatalf("basic: %d %s", resp.StatusCode, body)
+	}
+	resp, _ = e.do(c, "POST", "/jmap/api", sessionReq, basic("alice@example.org", "nope"))
 	if resp.StatusCode != 401 || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic") {
 		t.Errorf("bad basic: %d %v", resp.StatusCode, resp.Header)
 	}
-	_, body := e.do(c, "POST", "/login", `{"username":"alice@example.org","password":"correct horse","bearer":true}`, spaHeaders)
+	_, body = e.do(c, "POST", "/login", `{"username":"alice@example.org","password":"correct horse","bearer":true}`, spaHeaders)
 	var lr map[string]string
 	json.Unmarshal([]byte(body), &lr)
 	if lr["token"] == "" {
