@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -234,12 +235,19 @@ func TestFutureReleaseHeldUntilRelease(t *testing.T) {
 	}
 	now.Store(releaseNow.Add(2*time.Hour + time.Second).UnixNano())
 	runner.Kick()
-	deadline := time.Now().Add(10 * time.Second)
-	for len(e.inbox(t, "alice@example.org")) == 0 || len(e.inbox(t, "bob@example.org")) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("not delivered after release")
+	// The runner stores the local copies first and records the
+	// recipients' outcome after: wait for both.
+	var q store.OutboundMessage
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if q, err = qs.QueueGet(ctx, h.ID); err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(20 * time.Millisecond)
+		if len(e.inbox(t, "alice@example.org")) > 0 && len(e.inbox(t, "bob@example.org")) > 0 && !anyPending(q, "alice@example.org", "bob@example.org") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not delivered after release: %+v", q.Recipients)
+		}
 	}
 	body := e.body(t, e.inbox(t, "alice@example.org")[0].BlobID)
 	if !strings.HasPrefix(body, "Return-Path: <bob@example.org>\r\nReceived: ") || strings.Count(body, "DKIM-Signature:") != 2 {
@@ -249,10 +257,6 @@ func TestFutureReleaseHeldUntilRelease(t *testing.T) {
 		t.Errorf("verified %v", got)
 	}
 	// The remote recipient stays queued (no outbound client here).
-	q, err := qs.QueueGet(ctx, h.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, r := range q.Recipients {
 		want := store.RcptDelivered
 		if r.Address == "carol@remote.example" {
@@ -262,4 +266,14 @@ func TestFutureReleaseHeldUntilRelease(t *testing.T) {
 			t.Errorf("%s: status %v, want %v", r.Address, r.Status, want)
 		}
 	}
+}
+
+// anyPending reports whether one of addrs is still pending in m.
+func anyPending(m store.OutboundMessage, addrs ...string) bool {
+	for _, r := range m.Recipients {
+		if r.Status == store.RcptPending && slices.Contains(addrs, r.Address) {
+			return true
+		}
+	}
+	return false
 }
