@@ -53,7 +53,7 @@ const (
 	KeyHeader                    // HEADER field-name string: Field, Value
 	KeyBody                      // BODY string: Value (decoded body text)
 	KeyText                      // TEXT string: Value (header and body)
-	KeyModSeq                    // MODSEQ [entry-name entry-type] mod-sequence-valzer: Num, ModSeqEntry, ModSeqType
+	KeyModSeq                    // MODSEQ [entry-name entry-type] mod-sequence-valzer: Num
 	KeyOlder                     // OLDER interval: Num seconds (RFC 5032)
 	KeyYounger                   // YOUNGER interval: Num seconds (RFC 5032)
 	// IMAP4rev1 keys about \Recent (RFC 3501 §6.4.4). Freehold does not keep
@@ -86,11 +86,6 @@ type Key struct {
 	// Num is the number of LARGER/SMALLER (octets), MODSEQ (a mod-sequence
 	// value) or OLDER/YOUNGER (seconds).
 	Num int64
-	// ModSeqEntry and ModSeqType are MODSEQ's optional entry name (e.g.
-	// "/flags/\\draft") and type ("priv", "shared", "all"). Freehold keeps
-	// one ModSeq per message, so they do not change the result.
-	ModSeqEntry string
-	ModSeqType  string
 	// Sub holds the operands of KeyAnd, KeyNot and KeyOr.
 	Sub []Key
 }

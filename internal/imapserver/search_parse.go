@@ -174,7 +174,11 @@ func (c *conn) parseSearchArg(k *imapsearch.Key, shape imapsearch.ArgShape) bool
 	case imapsearch.ArgModSeq:
 		c.enabled.condstore = true
 		if d.Peek('"') {
-			if !d.ExpectString(&k.ModSeqEntry) || !d.ExpectSP() || !d.ExpectAtom(&k.ModSeqType) || !d.ExpectSP() {
+			// The entry name (e.g. "/flags/\\draft") and type ("priv",
+			// "shared", "all") are read and ignored: Freehold keeps one
+			// ModSeq per message, so they do not change the result.
+			var entry, typ string
+			if !d.ExpectString(&entry) || !d.ExpectSP() || !d.ExpectAtom(&typ) || !d.ExpectSP() {
 				return false
 			}
 		}
