@@ -97,7 +97,7 @@ func (a *App) build() error {
 	}
 	a.background = append(a.background,
 		func(ctx context.Context) { out.runner.Run(ctx) },
-		func(ctx context.Context) { out.activateLoop(ctx, a.store, a) },
+		func(ctx context.Context) { a.activateLoop(ctx, out) },
 	)
 	// Every path that may queue mail wakes the runner, so that mail goes
 	// out now rather than at the runner's next poll.

@@ -66,7 +66,7 @@ func (a *App) buildOutbound(d *delivery.Deliverer, r *delivery.Resolver, mlog *m
 
 // activateLoop switches signing to rotated DKIM keys once DNS publishes
 // them, checking every domain hourly.
-func (o *outbound) activateLoop(ctx context.Context, st store.Store, a *App) {
+func (a *App) activateLoop(ctx context.Context, o *outbound) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -75,7 +75,7 @@ func (o *outbound) activateLoop(ctx context.Context, st store.Store, a *App) {
 			return
 		case <-t.C:
 		}
-		ds, err := st.Domains(ctx)
+		ds, err := a.store.Domains(ctx)
 		if err != nil {
 			continue
 		}
