@@ -41,8 +41,7 @@ func (r Reply) String() string {
 	return s
 }
 
-// Temporary reports a 4xx reply; Permanent a 5xx one.
-func (r Reply) Temporary() bool { return r.Code >= 400 && r.Code < 500 }
+// Permanent reports a 5xx reply.
 func (r Reply) Permanent() bool { return r.Code >= 500 }
 
 // Limits on what a server may send (RFC 5321 §4.5.3.1.5 says 512 octets a
@@ -62,7 +61,6 @@ type conn struct {
 	bw  *bufio.Writer
 	to  Timeouts
 	ext map[string]string // EHLO keywords (upper case) → parameters
-	tls bool
 	// broken is set after a read or write failed: the session is no
 	// longer in a known state, and is closed without QUIT.
 	broken bool
@@ -244,7 +242,6 @@ func (c *conn) startTLS(cfg *tls.Config) (Reply, error) {
 	c.nc = tc
 	c.br.Reset(tc)
 	c.bw.Reset(tc)
-	c.tls = true
 	return r, nil
 }
 
