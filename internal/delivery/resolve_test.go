@@ -16,7 +16,6 @@ type memDir struct {
 	domains  map[string]bool
 	accounts map[string]store.Account
 	aliases  map[string][]string
-	calls    int
 }
 
 func newMemDir(domains ...string) *memDir {
@@ -34,12 +33,10 @@ func (d *memDir) account(addr string) store.Account {
 }
 
 func (d *memDir) HasDomain(_ context.Context, n string) (bool, error) {
-	d.calls++
 	return d.domains[n], nil
 }
 
 func (d *memDir) AccountByAddress(_ context.Context, a string) (store.Account, error) {
-	d.calls++
 	if acct, ok := d.accounts[a]; ok {
 		return acct, nil
 	}
@@ -47,7 +44,6 @@ func (d *memDir) AccountByAddress(_ context.Context, a string) (store.Account, e
 }
 
 func (d *memDir) Alias(_ context.Context, a string) (store.Alias, error) {
-	d.calls++
 	if t, ok := d.aliases[a]; ok {
 		return store.Alias{Address: a, Targets: t}, nil
 	}
