@@ -3,6 +3,7 @@ package jmap
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -81,36 +82,31 @@ func (s *Server) sendAddresses(ctx context.Context, acct store.Account) ([]strin
 	return out, nil
 }
 
-// maySendAs reports whether acct may use addr as a sender: one of its
-// addresses, with or without a +tag, or a domain it receives all of.
+// maySendAs reports whether acct may use addr as a sender (mayUse).
 func (s *Server) maySendAs(ctx context.Context, acct store.Account, addr string) (bool, error) {
-	if strings.HasPrefix(addr, "*@") {
-		addrs, err := s.sendAddresses(ctx, acct)
-		if err != nil {
-			return false, err
-		}
-		for _, a := range addrs {
-			if strings.EqualFold(a, addr) {
-				return true, nil
-			}
-		}
-		return false, nil
-	}
-	p, err := mail.ParseAddress(addr)
-	if err != nil {
-		return false, nil
-	}
-	key := p.StripPlus().Key()
 	addrs, err := s.sendAddresses(ctx, acct)
 	if err != nil {
 		return false, err
 	}
-	for _, a := range addrs {
-		if strings.EqualFold(a, key) || (strings.HasPrefix(a, "*@") && strings.EqualFold(a[2:], p.Domain)) {
-			return true, nil
-		}
+	return mayUse(addrs, addr), nil
+}
+
+// mayUse reports whether addr is a sender an account with the send
+// addresses addrs (sendAddresses) may use: one of them, with or without a
+// +tag, or in a domain it receives all of; "*@domain" itself only when
+// listed.
+func mayUse(addrs []string, addr string) bool {
+	if strings.HasPrefix(addr, "*@") {
+		return slices.ContainsFunc(addrs, func(a string) bool { return strings.EqualFold(a, addr) })
 	}
-	return false, nil
+	p, err := mail.ParseAddress(addr)
+	if err != nil {
+		return false
+	}
+	key := p.StripPlus().Key()
+	return slices.ContainsFunc(addrs, func(a string) bool {
+		return strings.EqualFold(a, key) || (strings.HasPrefix(a, "*@") && strings.EqualFold(a[2:], p.Domain))
+	})
 }
 
 // ensureIdentity creates the primary identity when the account has none.

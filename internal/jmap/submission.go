@@ -430,18 +430,13 @@ func (c *call) submissionEnvelope(ctx context.Context, env *envelopeJSON, msg st
 	if bad != nil {
 		return out, &SetError{Type: setInvalidRecipients, InvalidRecipients: bad}
 	}
-	if ok, err := c.s.maySendAs(ctx, acct, out.MailFrom.Email); err != nil || !ok {
+	// One read of the account's send addresses serves every check.
+	addrs, err := c.s.sendAddresses(ctx, acct)
+	if err != nil || !mayUse(addrs, out.MailFrom.Email) {
 		return out, &SetError{Type: setForbiddenMailFrom}
 	}
-	if identEmail != "" && !strings.HasPrefix(identEmail, "*@") {
-		if !strings.EqualFold(out.MailFrom.Email, identEmail) {
-			if ok, _ := c.s.maySendAs(ctx, acct, out.MailFrom.Email); !ok {
-				return out, &SetError{Type: setForbiddenMailFrom}
-			}
-		}
-	}
 	for _, f := range msg.Envelope.From {
-		if ok, err := c.s.maySendAs(ctx, acct, f.Address); err != nil || !ok {
+		if !mayUse(addrs, f.Address) {
 			return out, &SetError{Type: setForbiddenFrom}
 		}
 	}
