@@ -20,10 +20,10 @@ type verdict struct {
 // (RFC 7208 SPF, RFC 6376 DKIM, RFC 7489 DMARC). It refuses the message
 // when DMARC asks for rejection (RFC 7489 §6.6.3, §7.3: 550 5.7.1 at
 // the end of DATA, never a bounce later). Without a Verifier nothing is
-// checked.
+// checked. finish calls it on the MX only.
 func (c *conn) verify(raw []byte) (verdict, reply, bool) {
 	o := &c.srv.opts
-	if o.Verifier == nil || o.Mode != ModeMX {
+	if o.Verifier == nil {
 		return verdict{}, reply{}, true
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, o.VerifyTimeout)
@@ -78,9 +78,10 @@ func authSummary(res msgauth.Result) string {
 // signed once, when accepted, not at its release. A message whose
 // authors span several domains cannot be signed for one of them and goes
 // out unsigned; any other signing failure (the key store) is temporary.
+// finish calls it on submission only.
 func (c *conn) sign(raw []byte) ([]byte, bool, reply, bool) {
 	o := &c.srv.opts
-	if o.Signer == nil || o.Mode != ModeSubmission {
+	if o.Signer == nil {
 		return raw, false, reply{}, true
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, o.DeliverTimeout)
