@@ -1,6 +1,7 @@
 // Package maillog writes the mail-event log: one structured line for each
 // thing that happens to a message (received, rejected, delivered, queued,
-// deferred, bounced, sent) and for each failed login on a mail protocol.
+// deferred, bounced, sent) and for each failed SMTP AUTH. (IMAP and web
+// login failures go to their servers' own logs, not here.)
 // It is what an administrator greps to answer "what happened to the mail
 // from X?", so it is kept apart from debug logging: it takes its own
 // *slog.Logger, and its messages and keys are stable.
@@ -254,9 +255,9 @@ func (l *Logger) Sent(ctx context.Context, e Attempt) {
 	l.l.LogAttrs(ctx, slog.LevelInfo, EventSent, e.attrs()...)
 }
 
-// AuthFailed is a failed login on a mail protocol.
+// AuthFailed is a failed login; only the SMTP server reports them.
 type AuthFailed struct {
-	Protocol  string // "smtp", "imap", ...
+	Protocol  string // "smtp"
 	Conn      string
 	Remote    string
 	Mechanism string
