@@ -313,7 +313,7 @@ func (c *conn) removeFromView(uids []store.UID) {
 		// still valid when the client reads it.
 		for k := len(uids) - 1; k >= 0; k-- {
 			if i, ok := s.index(uids[k]); ok {
-				c.untagged("%d EXPUNGE", i+1)
+				c.enc.Raw("* ").Number(uint32(i + 1)).Raw(" EXPUNGE").CRLF()
 			}
 		}
 	}
