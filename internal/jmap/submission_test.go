@@ -376,6 +376,21 @@ func TestSubmissionHandOverUnqueued(t *testing.T) {
 	}
 }
 
+// TestSubmissionDeliveryFails: when delivery refuses the hand-over, the
+// create fails and no submission is stored, so none claims to be sent.
+func TestSubmissionDeliveryFails(t *testing.T) {
+	e := newEnv(t)
+	draft := e.draft(e.alice, "alice@example.org", "bob@example.org")
+	e.sub.fail = errNope
+	r := e.call1(e.alice, "EmailSubmission/set", map[string]any{"create": map[string]any{"s": map[string]any{"identityId": e.identityID(e.alice), "emailId": draft}}})
+	if se, _ := r["notCreated"].(map[string]any)["s"].(map[string]any); se == nil || se["type"] != setForbidden {
+		t.Errorf("create with delivery failing: %v", r)
+	}
+	if l := list(e.call1(e.alice, "EmailSubmission/get", nil)); len(l) != 0 {
+		t.Errorf("a submission was stored: %v", l)
+	}
+}
+
 func TestSubmissionRefusals(t *testing.T) {
 	e := newEnv(t)
 	ident := e.identityID(e.alice)
