@@ -59,8 +59,9 @@ func parseRecord(txt string) (*record, error) {
 	if !isSPFRecord(txt) {
 		return nil, fmt.Errorf("%w: not an spf1 record", errSyntax)
 	}
+	// A modifier's value is never empty once checked, so an empty field
+	// means the modifier has not been seen.
 	r := &record{}
-	var haveRedirect, haveExp bool
 	for _, term := range strings.Split(txt[6:], " ") {
 		if term == "" {
 			continue
@@ -71,21 +72,21 @@ func parseRecord(txt string) (*record, error) {
 			}
 			switch strings.ToLower(name) {
 			case "redirect":
-				if haveRedirect {
+				if r.redirect != "" {
 					return nil, fmt.Errorf("%w: two redirect modifiers", errSyntax)
 				}
 				if err := checkDomainSpec(value); err != nil {
 					return nil, fmt.Errorf("%w: %q: %v", errSyntax, term, err)
 				}
-				haveRedirect, r.redirect = true, value
+				r.redirect = value
 			case "exp":
-				if haveExp {
+				if r.exp != "" {
 					return nil, fmt.Errorf("%w: two exp modifiers", errSyntax)
 				}
 				if err := checkDomainSpec(value); err != nil {
 					return nil, fmt.Errorf("%w: %q: %v", errSyntax, term, err)
 				}
-				haveExp, r.exp = true, value
+				r.exp = value
 			}
 			continue
 		}
