@@ -14,24 +14,35 @@ import (
 )
 
 // OpenStorage opens the configured metadata store (migrating its schema)
-// and blob store.
+// and blob store, as the server runs them. The blob store keeps its small
+// blobs in the metadata store (store.BlobRows).
 func OpenStorage(ctx context.Context, cfg config.Config) (store.Store, blob.Store, error) {
-	return OpenStorageWith(ctx, cfg, StorageOptions{})
+	st, err := OpenStore(ctx, cfg, StorageOptions{})
+	if err != nil {
+		return nil, nil, err
+	}
+	blobs, err := blobfs.Open(ctx, cfg.Path(cfg.Storage.BlobDir), st)
+	if err != nil {
+		st.Close()
+		return nil, nil, fmt.Errorf("blob store: %w", err)
+	}
+	return st, blobs, nil
 }
 
-// StorageOptions tune OpenStorageWith.
+// StorageOptions tune OpenStore.
 type StorageOptions struct {
 	// SkipMigrations opens the store at whatever schema version it has,
 	// for the schema command.
 	SkipMigrations bool
 }
 
-// OpenStorageWith is OpenStorage with options. The blob store keeps its
-// small blobs in the metadata store (store.BlobRows); with SkipMigrations
-// the schema may not have their table, so no blob store is opened.
-func OpenStorageWith(ctx context.Context, cfg config.Config, o StorageOptions) (store.Store, blob.Store, error) {
+// OpenStore opens the configured metadata store alone, for the admin
+// commands: none of them reads a body, and opening the blob store would
+// also clear its directory of temporary files, which a running server may
+// be writing.
+func OpenStore(ctx context.Context, cfg config.Config, o StorageOptions) (store.Store, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var st store.Store
 	var err error
@@ -42,15 +53,7 @@ func OpenStorageWith(ctx context.Context, cfg config.Config, o StorageOptions) (
 		st, err = sqlite.Open(ctx, cfg.Path(cfg.Storage.SQLitePath), sqlite.Options{SkipMigrations: o.SkipMigrations})
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("store: %w", err)
+		return nil, fmt.Errorf("store: %w", err)
 	}
-	if o.SkipMigrations {
-		return st, nil, nil
-	}
-	blobs, err := blobfs.Open(ctx, cfg.Path(cfg.Storage.BlobDir), st)
-	if err != nil {
-		st.Close()
-		return nil, nil, fmt.Errorf("blob store: %w", err)
-	}
-	return st, blobs, nil
+	return st, nil
 }

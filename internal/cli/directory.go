@@ -14,8 +14,9 @@ import (
 	"freehold/internal/store"
 )
 
-// withStore loads the configuration and opens its store for an admin
-// command. The server may be running: both backends allow it.
+// withStore loads the configuration and opens its metadata store (not the
+// blob store: see app.OpenStore) for an admin command. The server may be
+// running: both backends allow it.
 func withStore(ctx context.Context, cfgPath string, fn func(cfg config.Config, st store.Store) error) error {
 	return withStoreOpts(ctx, cfgPath, app.StorageOptions{}, fn)
 }
@@ -25,7 +26,7 @@ func withStoreOpts(ctx context.Context, cfgPath string, o app.StorageOptions, fn
 	if err != nil {
 		return err
 	}
-	st, _, err := app.OpenStorageWith(ctx, cfg, o)
+	st, err := app.OpenStore(ctx, cfg, o)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -13,6 +14,12 @@ import (
 func TestAdminCommands(t *testing.T) {
 	in := newInstance(t, buildBinary(t))
 	cfg := "--config=" + in.cfg
+	// Admin commands open the metadata store alone: a temporary blob
+	// file, as a running server's Put leaves while it writes, must stay.
+	inflight := filepath.Join(in.dir, "blobs", "tmp", "in-flight")
+	if err := os.WriteFile(inflight, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	if out := in.run("domain", "add", "Other.Test", cfg); !strings.Contains(out, "other.test added") {
 		t.Errorf("domain add: %q", out)
@@ -79,6 +86,9 @@ func TestAdminCommands(t *testing.T) {
 	}
 	if out := in.run("queue", "list", cfg); !strings.HasPrefix(out, "ID") {
 		t.Errorf("queue list: %q", out)
+	}
+	if _, err := os.Stat(inflight); err != nil {
+		t.Errorf("an admin command removed the blob store's temporary file: %v", err)
 	}
 
 	// Schema: roll back to the first version, then any normal open
