@@ -108,17 +108,16 @@ func (l *localSink) wait(t *testing.T, n int, d time.Duration) []queue.LocalMess
 }
 
 type qenv struct {
-	t       *testing.T
-	dir     string
-	st      *sqlstore.Store
-	blobs   dirBlobs
-	dns     *dnstest.Server
-	net     *smtptest.Net
-	local   *localSink
-	events  *syncBuffer
-	opts    queue.Options
-	copts   smtpclient.Options
-	timeout smtpclient.Timeouts
+	t      *testing.T
+	dir    string
+	st     *sqlstore.Store
+	blobs  dirBlobs
+	dns    *dnstest.Server
+	net    *smtptest.Net
+	local  *localSink
+	events *syncBuffer
+	opts   queue.Options
+	copts  smtpclient.Options
 }
 
 func newQEnv(t *testing.T) *qenv {
