@@ -3,11 +3,11 @@ package delivery
 import (
 	"context"
 	"errors"
-	"freehold/internal/blob/memblob"
 	"strings"
 	"testing"
 	"time"
 
+	"freehold/internal/blob/memblob"
 	"freehold/internal/queue"
 	"freehold/internal/store"
 )
@@ -149,14 +149,15 @@ func TestQueueLocalDeliversReleasedMessage(t *testing.T) {
 	dir.aliases["team@example.org"] = []string{"bob@example.org", "carol@example.org"}
 	dir.aliases["fwd@example.org"] = []string{"far@remote.example"}
 	for _, c := range []struct {
-		name string
-		fail store.AccountID
-		err  error
-		want []string // per recipient: "" ok, "perm", "temp"
+		name   string
+		fail   store.AccountID
+		err    error
+		want   []string // per recipient: "" ok, "perm", "temp"
+		rounds int      // store transactions: one more for the failing account
 	}{
-		{"all delivered", 0, nil, []string{"", "", "", "perm", "perm"}},
-		{"bob full", 2, store.ErrQuotaExceeded, []string{"", "temp", "temp", "perm", "perm"}},
-		{"carol deleted", 3, store.ErrNotFound, []string{"", "", "perm", "perm", "perm"}},
+		{"all delivered", 0, nil, []string{"", "", "", "perm", "perm"}, 1},
+		{"bob full", 2, store.ErrQuotaExceeded, []string{"", "temp", "temp", "perm", "perm"}, 2},
+		{"carol deleted", 3, store.ErrNotFound, []string{"", "", "perm", "perm", "perm"}, 2},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			st := &failingStore{fail: c.fail, err: c.err}
@@ -190,8 +191,8 @@ func TestQueueLocalDeliversReleasedMessage(t *testing.T) {
 					t.Errorf("recipient %d: %q (%v), want %q", i, got, errs[i], w)
 				}
 			}
-			if len(st.deliveries) != 1 {
-				t.Fatalf("%d deliveries", len(st.deliveries))
+			if len(st.deliveries) != 1 || st.rounds != c.rounds {
+				t.Fatalf("%d deliveries in %d rounds; want 1 in %d", len(st.deliveries), st.rounds, c.rounds)
 			}
 			stored := blobText(t, bl, st.deliveries[0].Message.BlobID)
 			if stored != "Return-Path: <x@remote.example>\r\n"+raw {
