@@ -29,7 +29,7 @@ type Listen struct {
 	Submissions string `toml:"submissions" doc:"Message submission over implicit TLS (RFC 8314). Port 465 in production."`
 	IMAP        string `toml:"imap" doc:"IMAP with STARTTLS. Port 143 in production."`
 	IMAPS       string `toml:"imaps" doc:"IMAP over implicit TLS. Port 993 in production."`
-	HTTP        string `toml:"http" doc:"HTTP: webmail, JMAP, admin, autoconfig. Behind a TLS proxy or on loopback."`
+	HTTP        string `toml:"http" doc:"HTTP: webmail, JMAP, autoconfiguration and the MTA-STS policy. Behind a TLS proxy or on loopback."`
 	HTTPS       string `toml:"https" doc:"HTTPS with the configured certificate. Port 443 in production."`
 }
 
