@@ -24,8 +24,9 @@ import (
 //
 // held lists scheduled messages (FUTURERELEASE, send later), of one
 // sender with --account; cancel removes one before its release, and with
-// --account only if it is that sender's. A retried message is picked up by the running server at its next look at
-// the queue (within 30 seconds).
+// --account only if it is that sender's. A retried message is picked up
+// by the running server at its next look at the queue (within 30
+// seconds).
 func runQueue(ctx context.Context, env Env, args []string) error {
 	fs := newFlags("queue", env)
 	cfgPath := configFlag(fs)
