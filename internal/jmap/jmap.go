@@ -67,7 +67,7 @@ const (
 )
 
 // Limits are the core capability limits (RFC 8620 §2). Zero fields take
-// the defaults of DefaultLimits.
+// the defaults set in withDefaults.
 type Limits struct {
 	MaxSizeUpload         int64
 	MaxConcurrentUpload   int
@@ -78,19 +78,18 @@ type Limits struct {
 	MaxObjectsInSet       int
 }
 
-// DefaultLimits are the limits used when Options.Limits leaves a field zero.
-var DefaultLimits = Limits{
-	MaxSizeUpload:         50 << 20,
-	MaxConcurrentUpload:   4,
-	MaxSizeRequest:        10 << 20,
-	MaxConcurrentRequests: 8,
-	MaxCallsInRequest:     64,
-	MaxObjectsInGet:       1000,
-	MaxObjectsInSet:       1000,
-}
-
+// withDefaults returns l with its zero (or negative) fields set to the
+// defaults.
 func (l Limits) withDefaults() Limits {
-	d := DefaultLimits
+	d := Limits{
+		MaxSizeUpload:         50 << 20,
+		MaxConcurrentUpload:   4,
+		MaxSizeRequest:        10 << 20,
+		MaxConcurrentRequests: 8,
+		MaxCallsInRequest:     64,
+		MaxObjectsInGet:       1000,
+		MaxObjectsInSet:       1000,
+	}
 	if l.MaxSizeUpload > 0 {
 		d.MaxSizeUpload = l.MaxSizeUpload
 	}
