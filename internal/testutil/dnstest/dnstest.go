@@ -119,20 +119,17 @@ func (s *Server) Close() {
 // "example.org. 300 IN MX 10 mx.example.org.". Relative names are taken as
 // absolute. It panics on a syntax error: tests give constant data.
 func (s *Server) Add(records ...string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	rrs := make([]dns.RR, 0, len(records))
 	for _, text := range records {
 		rr, err := dns.NewRR(text)
 		if err != nil {
 			panic(fmt.Sprintf("dnstest: bad record %q: %v", text, err))
 		}
-		if rr == nil {
-			continue
+		if rr != nil {
+			rrs = append(rrs, rr)
 		}
-		name := strings.ToLower(dns.Fqdn(rr.Header().Name))
-		rr.Header().Name = name
-		s.records[name] = append(s.records[name], rr)
 	}
+	s.AddRR(rrs...)
 }
 
 // AddRR adds already built records.
