@@ -23,4 +23,7 @@ echo "== go test"
 go test -count=1 -timeout 25m ./...
 
 echo "== web end-to-end (Playwright driving Chromium against the binary)"
-scripts/e2e-web.sh
+# The web app was built above; e2e-web.sh would build it again unless it
+# is handed a binary that embeds it.
+go build -o bin/freehold ./cmd/freehold
+FREEHOLD_BIN=bin/freehold scripts/e2e-web.sh
