@@ -128,9 +128,17 @@ func TestRecordsAndCheck(t *testing.T) {
 	vs, _ = dnsrecords.Check(ctx, r, in)
 	for _, v := range vs {
 		key := v.Record.Type + " " + v.Record.Name
-		if w, ok := want[key]; ok && v.Status != w {
+		w, ok := want[key]
+		if !ok {
+			continue
+		}
+		delete(want, key)
+		if v.Status != w {
 			t.Errorf("%s: %s (%s), want %s", key, v.Status, v.Detail, w)
 		}
+	}
+	for key := range want {
+		t.Errorf("%s: not checked", key)
 	}
 	out := dnsrecords.Format(vs)
 	for _, s := range []string{"MISSING  TXT   _dmarc.example.org.", "SPF gives fail for 192.0.2.25", "have: v=STSv1; id=old", "no MX points to mail.example.org."} {
