@@ -163,10 +163,6 @@ export class Batch {
     return h;
   }
 
-  get size(): number {
-    return this.calls.length;
-  }
-
   async send(): Promise<void> {
     const responses = await this.client.post(this.calls);
     for (const inv of responses) this.handles.get(inv[2])?.settle(inv);
