@@ -103,14 +103,14 @@ type Runner struct {
 	kick chan struct{}
 	done chan struct{} // an attempt finished
 
-	mu       sync.Mutex // guards the following
-	inflight int        // claimed items not finished, waiting or running
-	doms     map[string]*domainSlots
+	mu   sync.Mutex // guards doms
+	doms map[string]*domainSlots
 }
 
 // domainSlots limits the attempts running to one domain. users counts
 // the items of the domain claimed and not finished (running or waiting
-// for a slot); the entry is dropped when it reaches zero.
+// for a slot); the entry is dropped when it reaches zero, so the items
+// in flight are the sum of users over doms.
 type domainSlots struct {
 	sem   chan struct{}
 	users int
@@ -207,9 +207,10 @@ func (r *Runner) Run(ctx context.Context) error {
 // attempts. It reports whether it started any.
 func (r *Runner) claim(ctx, attemptCtx context.Context, wg *sync.WaitGroup) (bool, error) {
 	r.mu.Lock()
-	free := r.opts.Concurrency - r.inflight
+	free := r.opts.Concurrency
 	var skip []string
 	for d, ds := range r.doms {
+		free -= ds.users
 		if ds.users >= r.opts.PerDomain {
 			skip = append(skip, d)
 		}
@@ -226,7 +227,6 @@ func (r *Runner) claim(ctx, attemptCtx context.Context, wg *sync.WaitGroup) (boo
 	}
 	for _, w := range work {
 		r.mu.Lock()
-		r.inflight++
 		ds := r.doms[w.Domain]
 		if ds == nil {
 			ds = &domainSlots{sem: make(chan struct{}, r.opts.PerDomain)}
@@ -248,7 +248,6 @@ func (r *Runner) run(ctx context.Context, w store.QueueWork, ds *domainSlots, wg
 	defer func() {
 		<-ds.sem
 		r.mu.Lock()
-		r.inflight--
 		ds.users--
 		if ds.users == 0 {
 			delete(r.doms, w.Domain)
@@ -276,7 +275,7 @@ func (r *Runner) sleepFor(ctx context.Context, failed bool) time.Duration {
 	d := next.Sub(r.opts.Now())
 	if d <= 0 {
 		r.mu.Lock()
-		busy := r.inflight > 0
+		busy := len(r.doms) > 0
 		r.mu.Unlock()
 		if busy {
 			return r.opts.Poll // an attempt's end wakes us
