@@ -45,9 +45,9 @@ func (s *Server) submit(ctx context.Context, key string, sub store.Submission, r
 		}
 	}
 	result, _ := json.Marshal(dr)
-	out := store.SubmissionOutcome{QueueID: res.QueueID, UndoStatus: store.UndoFinal, Released: now, Result: result}
+	out := store.SubmissionOutcome{QueueID: res.QueueID, UndoStatus: store.UndoFinal, Result: result}
 	if !hold.IsZero() && res.QueueID != 0 {
-		out.UndoStatus, out.Released = store.UndoPending, time.Time{}
+		out.UndoStatus = store.UndoPending
 	}
 	return out, nil
 }

@@ -366,7 +366,7 @@ func (c *call) submissionCreate(ctx context.Context, raw json.RawMessage) (store
 		c.s.log.Warn("submission", "email", msg.ID, "err", err)
 		return store.Submission{}, &SetError{Type: setForbidden, Description: "the message could not be handed to delivery"}
 	}
-	sub.QueueID, sub.UndoStatus, sub.Released, sub.Result = o.QueueID, o.UndoStatus, o.Released, o.Result
+	sub.QueueID, sub.UndoStatus, sub.Result = o.QueueID, o.UndoStatus, o.Result
 	id, err := c.s.st.CreateSubmission(ctx, sub)
 	if err != nil {
 		return store.Submission{}, storeSetErr(err)

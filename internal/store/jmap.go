@@ -220,7 +220,8 @@ type Submission struct {
 	MailFromParams []byte
 	Rcpts          []string
 	// BlobID is the message as submitted (as the Email was, without its
-	// Bcc header).
+	// Bcc header), kept only by submissions stored before they were held
+	// in the queue (see UnqueuedSubmissions); empty otherwise.
 	BlobID     string
 	Size       int64
 	Created    time.Time
@@ -231,13 +232,9 @@ type Submission struct {
 	// locally at once), or for a pending submission stored before
 	// submissions were held in the queue (see UnqueuedSubmissions).
 	QueueID QueueID
-	// ClaimedUntil is the lease of the node handing an unqueued pending
-	// submission to the queue.
-	ClaimedUntil time.Time
-	// Released is when delivery accepted it; Result is what delivery
-	// answered at submission, as JSON (per-recipient status).
-	Released time.Time
-	Result   []byte
+	// Result is what delivery answered at submission, as JSON
+	// (per-recipient status).
+	Result []byte
 }
 
 // Submissions keeps EmailSubmissions.
@@ -271,7 +268,6 @@ type Submissions interface {
 type SubmissionOutcome struct {
 	QueueID    QueueID
 	UndoStatus string
-	Released   time.Time // zero while held
 	Result     []byte
 }
 

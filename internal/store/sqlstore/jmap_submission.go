@@ -10,14 +10,14 @@ import (
 )
 
 const submissionCols = `id, account_id, identity_id, email_id, thread_id, mail_from, mail_from_params, rcpts,
-	blob_id, size, created, send_at, undo_status, queue_id, claimed_until, released, result`
+	blob_id, size, created, send_at, undo_status, queue_id, result`
 
 func scanSubmission(sc scanner) (store.Submission, error) {
 	var sub store.Submission
 	var params, rcpts, result string
-	var created, sendAt, claimed, released int64
+	var created, sendAt int64
 	err := sc.Scan(&sub.ID, &sub.Account, &sub.IdentityID, &sub.EmailID, &sub.ThreadID, &sub.MailFrom, &params, &rcpts,
-		&sub.BlobID, &sub.Size, &created, &sendAt, &sub.UndoStatus, &sub.QueueID, &claimed, &released, &result)
+		&sub.BlobID, &sub.Size, &created, &sendAt, &sub.UndoStatus, &sub.QueueID, &result)
 	if err != nil {
 		return sub, err
 	}
@@ -31,7 +31,6 @@ func scanSubmission(sc scanner) (store.Submission, error) {
 		sub.Result = []byte(result)
 	}
 	sub.Created, sub.SendAt = fromNanos(created), fromNanos(sendAt)
-	sub.ClaimedUntil, sub.Released = fromNanos(claimed), fromNanos(released)
 	return sub, nil
 }
 
@@ -44,11 +43,11 @@ func (s *Store) CreateSubmission(ctx context.Context, sub store.Submission) (sto
 			status = store.UndoPending
 		}
 		err := w.queryRow(`INSERT INTO jmap_submissions (account_id, identity_id, email_id, thread_id, mail_from,
-			mail_from_params, rcpts, blob_id, size, created, send_at, undo_status, queue_id, released, result)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			mail_from_params, rcpts, blob_id, size, created, send_at, undo_status, queue_id, result)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			sub.Account, sub.IdentityID, sub.EmailID, sub.ThreadID, sub.MailFrom, string(sub.MailFromParams),
 			jsonText(sub.Rcpts), sub.BlobID, sub.Size, nanos(sub.Created), nanos(sub.SendAt), status,
-			sub.QueueID, nanos(sub.Released), string(sub.Result)).Scan(&id)
+			sub.QueueID, string(sub.Result)).Scan(&id)
 		if err != nil {
 			return err
 		}
@@ -159,8 +158,8 @@ func (s *Store) ClaimSubmission(ctx context.Context, id store.SubmissionID, now,
 func (s *Store) SubmissionQueued(ctx context.Context, id store.SubmissionID, q store.SubmissionOutcome) error {
 	return s.write(ctx, func(w *wtx) error {
 		var acct store.AccountID
-		err := w.queryRow(`UPDATE jmap_submissions SET undo_status = ?, queue_id = ?, released = ?, result = ?, claimed_until = 0
-			WHERE id = ? RETURNING account_id`, q.UndoStatus, q.QueueID, nanos(q.Released), string(q.Result), id).Scan(&acct)
+		err := w.queryRow(`UPDATE jmap_submissions SET undo_status = ?, queue_id = ?, result = ?, claimed_until = 0
+			WHERE id = ? RETURNING account_id`, q.UndoStatus, q.QueueID, string(q.Result), id).Scan(&acct)
 		if err != nil {
 			return notFoundIfNoRows(err, "submission %d", id)
 		}
@@ -175,19 +174,19 @@ func (w *wtx) submissionsReleased(ids []store.QueueID) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	return w.settleSubmissions(store.UndoFinal, nanos(w.now), ids)
+	return w.settleSubmissions(store.UndoFinal, ids)
 }
 
 // submissionCanceled marks canceled the pending submission of a held queue
 // entry that QueueCancel removed (by the command line, or by
 // CancelSubmission).
 func (w *wtx) submissionCanceled(id store.QueueID) error {
-	return w.settleSubmissions(store.UndoCanceled, 0, []store.QueueID{id})
+	return w.settleSubmissions(store.UndoCanceled, []store.QueueID{id})
 }
 
 // settleSubmissions moves the pending submissions of the queue entries ids
-// to status; released is the time to record (0 for none).
-func (w *wtx) settleSubmissions(status string, released int64, ids []store.QueueID) error {
+// to status.
+func (w *wtx) settleSubmissions(status string, ids []store.QueueID) error {
 	type row struct {
 		id   int64
 		acct store.AccountID
@@ -195,8 +194,8 @@ func (w *wtx) settleSubmissions(status string, released int64, ids []store.Queue
 	var changed []row
 	err := chunks(ids, func(part []store.QueueID) error {
 		in := padded(part)
-		args := append([]any{status, released, store.UndoPending}, in...)
-		rows, err := w.query(`UPDATE jmap_submissions SET undo_status = ?, released = ?
+		args := append([]any{status, store.UndoPending}, in...)
+		rows, err := w.query(`UPDATE jmap_submissions SET undo_status = ?
 			WHERE undo_status = ? AND queue_id IN (`+placeholders(len(in))+`) RETURNING id, account_id`, args...)
 		changed, err = collect(changed, rows, err, func(sc scanner) (row, error) {
 			var r row
