@@ -61,9 +61,15 @@ func (r *Runner) attempt(ctx context.Context, w store.QueueWork) {
 // deliver runs the attempt: locally for our own domains, else remotely.
 func (r *Runner) deliver(ctx context.Context, w store.QueueWork) smtpclient.Result {
 	m := w.Message
-	res := smtpclient.Result{Rcpts: make([]smtpclient.RcptResult, len(m.Recipients))}
 	if r.opts.Local != nil && r.opts.Local.Handles(ctx, w.Domain) {
 		return r.deliverLocal(ctx, w)
+	}
+	if r.opts.Client == nil {
+		res := smtpclient.Result{Rcpts: make([]smtpclient.RcptResult, len(m.Recipients))}
+		for i := range res.Rcpts {
+			res.Rcpts[i] = smtpclient.RcptResult{Outcome: smtpclient.Temporary, Status: "4.3.5", Detail: "no outbound client configured"}
+		}
+		return res
 	}
 	env := smtpclient.Envelope{
 		MailFrom: m.MailFrom, Size: m.Size, Ret: m.DSNRet, EnvID: m.DSNEnvID,
@@ -71,12 +77,6 @@ func (r *Runner) deliver(ctx context.Context, w store.QueueWork) smtpclient.Resu
 	}
 	for _, rc := range m.Recipients {
 		env.Rcpts = append(env.Rcpts, smtpclient.Rcpt{Address: rc.Address, Notify: rc.Notify, ORcpt: rc.ORcpt})
-	}
-	if r.opts.Client == nil {
-		for i := range res.Rcpts {
-			res.Rcpts[i] = smtpclient.RcptResult{Outcome: smtpclient.Temporary, Status: "4.3.5", Detail: "no outbound client configured"}
-		}
-		return res
 	}
 	return r.opts.Client.Deliver(ctx, w.Domain, env)
 }
