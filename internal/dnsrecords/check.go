@@ -42,14 +42,28 @@ func Check(ctx context.Context, r Resolver, in Input) ([]Verdict, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The server's addresses are looked up once, when a record first
+	// needs them.
+	var (
+		host     []string
+		hostErr  error
+		hostDone bool
+	)
+	hostAddrs := func() ([]string, error) {
+		if !hostDone {
+			host, hostErr = addrs(ctx, r, in.Hostname)
+			hostDone = true
+		}
+		return host, hostErr
+	}
 	out := make([]Verdict, 0, len(recs))
 	for _, rec := range recs {
-		out = append(out, checkOne(ctx, r, in, rec))
+		out = append(out, checkOne(ctx, r, in, rec, hostAddrs))
 	}
 	return out, nil
 }
 
-func checkOne(ctx context.Context, r Resolver, in Input, rec Record) Verdict {
+func checkOne(ctx context.Context, r Resolver, in Input, rec Record, hostAddrs func() ([]string, error)) Verdict {
 	v := Verdict{Record: rec}
 	qtype := dns.StringToType[rec.Type]
 	ans, err := r.Query(ctx, rec.Name, qtype)
@@ -65,7 +79,7 @@ func checkOne(ctx context.Context, r Resolver, in Input, rec Record) Verdict {
 		if qtype == dns.TypeCNAME || qtype == dns.TypeA || qtype == dns.TypeAAAA {
 			// A name with addresses instead of a CNAME is fine when they
 			// are the server's.
-			if ok, found := sameAddrs(ctx, r, rec.Name, in.Hostname); ok {
+			if ok, found := sameAddrs(ctx, r, rec.Name, hostAddrs); ok {
 				v.Status, v.Found, v.Detail = OK, found, "addresses of "+in.Hostname+" instead of a CNAME"
 			}
 		}
@@ -107,9 +121,10 @@ func rdata(rr dns.RR) string {
 	return strings.TrimPrefix(rr.String(), rr.Header().String())
 }
 
-func sameAddrs(ctx context.Context, r Resolver, name, host string) (bool, []string) {
+// sameAddrs reports whether name has the server's addresses, and which.
+func sameAddrs(ctx context.Context, r Resolver, name string, hostAddrs func() ([]string, error)) (bool, []string) {
 	a, err1 := addrs(ctx, r, name)
-	b, err2 := addrs(ctx, r, host)
+	b, err2 := hostAddrs()
 	if err1 != nil || err2 != nil || len(a) == 0 || len(a) != len(b) {
 		return false, nil
 	}
