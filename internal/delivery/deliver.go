@@ -229,18 +229,20 @@ func (d *Deliverer) commit(ctx context.Context, c commit) (Result, error) {
 
 // stage stores the blob made of parts for the delivery: as one of its
 // Blobs, written in its transaction, when the blob store keeps small
-// blobs in the database (blob.Inliner) and this one is small; else with
-// Put, durable before the delivery is.
+// blobs in the database (blob.Inliner) and this one is small; else
+// durable before the delivery is (PutEncoded, or Put).
 func (d *Deliverer) stage(ctx context.Context, delivery *store.Delivery, parts ...[]byte) (blob.ID, int64, error) {
 	raw := bytes.Join(parts, nil)
-	if in, ok := d.blobs.(blob.Inliner); ok {
-		id, data, inline := in.Encode(raw)
-		if inline {
-			delivery.Blobs = append(delivery.Blobs, store.BlobRow{ID: id, Data: data})
-			return id, int64(len(raw)), nil
-		}
+	in, ok := d.blobs.(blob.Inliner)
+	if !ok {
+		return d.blobs.Put(ctx, bytes.NewReader(raw))
 	}
-	return d.blobs.Put(ctx, bytes.NewReader(raw))
+	id, data, inline := in.Encode(raw)
+	if inline {
+		delivery.Blobs = append(delivery.Blobs, store.BlobRow{ID: id, Data: data})
+		return id, int64(len(raw)), nil
+	}
+	return id, int64(len(raw)), in.PutEncoded(ctx, id, data)
 }
 
 // hold queues a FUTURERELEASE message for all its recipients, local and

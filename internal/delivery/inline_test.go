@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"bytes"
 	"context"
 	"testing"
 
@@ -17,6 +18,11 @@ type inliner struct {
 
 func (s inliner) Encode(raw []byte) (blob.ID, []byte, bool) {
 	return blob.Sum(raw), raw, len(raw) <= s.max
+}
+
+func (s inliner) PutEncoded(ctx context.Context, _ blob.ID, data []byte) error {
+	_, _, err := s.Put(ctx, bytes.NewReader(data))
+	return err
 }
 
 var _ blob.Inliner = inliner{}

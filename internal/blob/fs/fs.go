@@ -140,23 +140,32 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (blob.ID, int64, error) {
 		}
 		return id, int64(len(raw)), nil
 	}
+	return id, int64(len(raw)), s.PutEncoded(ctx, id, data)
+}
+
+// PutEncoded implements blob.Inliner: it writes a blob too large for a
+// row to its file.
+func (s *Store) PutEncoded(ctx context.Context, id blob.ID, data []byte) error {
+	if s.closed.Load() {
+		return errClosed
+	}
 	file, dir := s.path(id)
 	if _, err := os.Stat(file); err == nil {
 		// Stored already, and fsynced before it was renamed; its
 		// directory entry may be from a Put whose directory sync has not
 		// finished yet, so wait for one.
-		return id, int64(len(raw)), s.sync.sync(dir)
+		return s.sync.sync(dir)
 	}
 	if err := s.ensureDir(dir); err != nil {
-		return "", 0, err
+		return err
 	}
 	if err := s.writeFile(file, data); err != nil {
-		return "", 0, err
+		return err
 	}
 	if err := s.sync.sync(dir); err != nil {
-		return "", 0, fmt.Errorf("blob/fs: syncing %s: %w", dir, err)
+		return fmt.Errorf("blob/fs: syncing %s: %w", dir, err)
 	}
-	return id, int64(len(raw)), nil
+	return nil
 }
 
 // writeFile writes data to a temporary file, fsyncs it and renames it to

@@ -53,7 +53,7 @@ func TestImportPack(t *testing.T) {
 
 // TestEncodeInline checks the contract of blob.Inliner: a small blob
 // written as a row by the caller is then found by Open, and a big one is
-// left to Put.
+// stored by PutEncoded.
 func TestEncodeInline(t *testing.T) {
 	dir := t.TempDir()
 	rows := openRows(t, dir)
@@ -74,7 +74,15 @@ func TestEncodeInline(t *testing.T) {
 		t.Fatalf("inline blob: %q, %v", got, err)
 	}
 	s.rowMax = 8
-	if _, _, inline := s.Encode(raw); inline {
+	big := []byte("Subject: too big for a row\r\n\r\nbody\r\n")
+	bid, bdata, inline := s.Encode(big)
+	if inline {
 		t.Fatal("a blob above the row limit is inline")
+	}
+	if err := s.PutEncoded(ctx, bid, bdata); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := blob.ReadAll(ctx, s, bid); err != nil || !bytes.Equal(got, big) {
+		t.Fatalf("blob stored with PutEncoded: %q, %v", got, err)
 	}
 }
