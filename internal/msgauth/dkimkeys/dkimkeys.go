@@ -83,6 +83,11 @@ func (m *Manager) Activate(ctx context.Context, domain string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	return m.activate(ctx, domain, keys)
+}
+
+// activate is Activate over the domain's keys as just listed.
+func (m *Manager) activate(ctx context.Context, domain string, keys []store.DKIMKey) (bool, error) {
 	var pending, active []store.DKIMKey
 	for _, k := range keys {
 		switch k.State {
@@ -141,7 +146,7 @@ func (m *Manager) ActivatePublished(ctx context.Context, dns TXTLookup, domain s
 	if n == 0 {
 		return false, nil
 	}
-	return m.Activate(ctx, domain)
+	return m.activate(ctx, domain, keys)
 }
 
 func containsRecord(got []string, want string) bool {
