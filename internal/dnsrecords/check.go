@@ -76,9 +76,10 @@ func checkOne(ctx context.Context, r Resolver, in Input, rec Record, hostAddrs f
 	}
 	if len(v.Found) == 0 {
 		v.Status = Missing
-		if qtype == dns.TypeCNAME || qtype == dns.TypeA || qtype == dns.TypeAAAA {
+		if qtype == dns.TypeCNAME {
 			// A name with addresses instead of a CNAME is fine when they
-			// are the server's.
+			// are the server's. (Not for the server's own A or AAAA: its
+			// other family would stand in for the missing one.)
 			if ok, found := sameAddrs(ctx, r, rec.Name, hostAddrs); ok {
 				v.Status, v.Found, v.Detail = OK, found, "addresses of "+in.Hostname+" instead of a CNAME"
 			}

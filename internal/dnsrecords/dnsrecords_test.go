@@ -147,3 +147,34 @@ func TestRecordsAndCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestHostAddressFamilies checks that the server's AAAA record does not
+// stand in for its missing A record (only a CNAME may be replaced by the
+// server's addresses).
+func TestHostAddressFamilies(t *testing.T) {
+	in := input(t)
+	recs, err := dnsrecords.Records(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := dnstest.New(t)
+	r, err := dnsutil.New(dnsutil.Options{Server: srv.Addr, Timeout: 200 * time.Millisecond, Attempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish(t, srv, dnsrecords.Zone(recs, 0))
+	srv.Remove("mail.example.org", dns.TypeA)
+	vs, err := dnsrecords.Check(context.Background(), r, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]dnsrecords.Status{}
+	for _, v := range vs {
+		if v.Record.Name == "mail.example.org." {
+			seen[v.Record.Type] = v.Status
+		}
+	}
+	if seen["A"] != dnsrecords.Missing || seen["AAAA"] != dnsrecords.OK {
+		t.Fatalf("host records: %v, want A missing and AAAA ok", seen)
+	}
+}
